@@ -1,0 +1,231 @@
+//! The catalogue of resource types and relation kinds: the contract between the
+//! collectors that produce them and the rules that read them. A rule naming a type or a
+//! relation kind outside this list is rejected when it loads.
+
+/// Whether a resource type lives once per account or once per region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One list per account (IAM, Organizations, the account itself).
+    Global,
+    /// One list per region.
+    Regional,
+}
+
+/// A known resource type.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceTypeInfo {
+    pub name: &'static str,
+    pub scope: Scope,
+    pub description: &'static str,
+}
+
+/// A known relation kind, read as `from <kind> to`.
+#[derive(Debug, Clone, Copy)]
+pub struct RelationKindInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+const fn global(name: &'static str, description: &'static str) -> ResourceTypeInfo {
+    ResourceTypeInfo {
+        name,
+        scope: Scope::Global,
+        description,
+    }
+}
+
+const fn regional(name: &'static str, description: &'static str) -> ResourceTypeInfo {
+    ResourceTypeInfo {
+        name,
+        scope: Scope::Regional,
+        description,
+    }
+}
+
+/// Every resource type Vigil knows.
+pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
+    global(
+        "aws.account",
+        "The AWS account: contacts, password policy, root user, organisation membership",
+    ),
+    regional(
+        "aws.region",
+        "One scanned region of an account, to hang per-region checks on",
+    ),
+    global(
+        "aws.iam.user",
+        "IAM user with credential-report facts, keys, MFA devices and policies",
+    ),
+    global("aws.iam.group", "IAM group with its policies"),
+    global(
+        "aws.iam.role",
+        "IAM role with its trust policy and policies",
+    ),
+    global(
+        "aws.iam.policy",
+        "Customer or AWS managed IAM policy with its default version's document",
+    ),
+    global("aws.iam.saml_provider", "IAM SAML identity provider"),
+    global(
+        "aws.iam.oidc_provider",
+        "IAM OpenID Connect identity provider",
+    ),
+    global(
+        "aws.iam.server_certificate",
+        "IAM server certificate (SSL/TLS)",
+    ),
+    global("aws.s3.bucket", "S3 bucket with its protection settings"),
+    regional("aws.ec2.vpc", "VPC"),
+    regional("aws.ec2.subnet", "VPC subnet"),
+    regional("aws.ec2.route_table", "VPC route table"),
+    regional("aws.ec2.internet_gateway", "Internet gateway"),
+    regional("aws.ec2.nat_gateway", "NAT gateway"),
+    regional(
+        "aws.ec2.security_group",
+        "Security group with its ingress and egress rules",
+    ),
+    regional("aws.ec2.network_acl", "Network ACL with its entries"),
+    regional("aws.ec2.flow_log", "VPC flow log"),
+    regional("aws.ec2.vpc_endpoint", "VPC endpoint"),
+    regional("aws.ec2.vpc_peering_connection", "VPC peering connection"),
+    regional(
+        "aws.ec2.instance",
+        "EC2 instance with metadata options and network exposure",
+    ),
+    regional("aws.ec2.volume", "EBS volume"),
+    regional("aws.ec2.snapshot", "EBS snapshot owned by the account"),
+    regional("aws.ec2.image", "AMI owned by the account"),
+    regional("aws.kms.key", "KMS key with policy, rotation and aliases"),
+    regional(
+        "aws.cloudtrail.trail",
+        "CloudTrail trail with status and event selectors",
+    ),
+    regional(
+        "aws.config.recorder",
+        "AWS Config configuration recorder with its status",
+    ),
+    regional("aws.config.delivery_channel", "AWS Config delivery channel"),
+    regional("aws.config.rule", "AWS Config rule"),
+    regional("aws.logs.log_group", "CloudWatch Logs log group"),
+    regional("aws.logs.metric_filter", "CloudWatch Logs metric filter"),
+    regional("aws.cloudwatch.alarm", "CloudWatch metric alarm"),
+    regional("aws.sns.topic", "SNS topic with policy and encryption"),
+    regional("aws.sns.subscription", "SNS subscription"),
+    regional(
+        "aws.guardduty.detector",
+        "GuardDuty detector with its features",
+    ),
+    regional(
+        "aws.securityhub.hub",
+        "Security Hub in a region, with enabled standards",
+    ),
+    regional(
+        "aws.accessanalyzer.analyzer",
+        "IAM Access Analyzer analyzer",
+    ),
+    regional("aws.secretsmanager.secret", "Secrets Manager secret"),
+    regional(
+        "aws.lambda.function",
+        "Lambda function with resource policy and URL config",
+    ),
+];
+
+/// Every relation kind Vigil knows.
+pub const RELATION_KINDS: &[RelationKindInfo] = &[
+    RelationKindInfo {
+        name: "member_of",
+        description: "user is a member of a group; subnet or instance sits in a VPC or subnet",
+    },
+    RelationKindInfo {
+        name: "attached",
+        description: "principal (user, group, role) has a managed policy attached",
+    },
+    RelationKindInfo {
+        name: "uses",
+        description: "instance uses a security group; function or instance runs as a role",
+    },
+    RelationKindInfo {
+        name: "encrypted_by",
+        description: "data store, trail, log group or topic is encrypted with a KMS key",
+    },
+    RelationKindInfo {
+        name: "delivers_to",
+        description: "trail, flow log or Config channel delivers to a bucket, log group or topic",
+    },
+    RelationKindInfo {
+        name: "logs_to",
+        description: "bucket writes server access logs to a target bucket",
+    },
+    RelationKindInfo {
+        name: "monitors",
+        description: "flow log watches a VPC; metric filter reads a log group; alarm watches a metric filter's metric",
+    },
+    RelationKindInfo {
+        name: "notifies",
+        description: "alarm sends its actions to an SNS topic",
+    },
+    RelationKindInfo {
+        name: "subscribed_to",
+        description: "subscription receives from an SNS topic",
+    },
+    RelationKindInfo {
+        name: "routes_to",
+        description: "route table sends traffic to a gateway or peering connection",
+    },
+    RelationKindInfo {
+        name: "associated_with",
+        description: "route table or network ACL applies to a subnet",
+    },
+    RelationKindInfo {
+        name: "peers_with",
+        description: "peering connection joins a VPC",
+    },
+    RelationKindInfo {
+        name: "created_from",
+        description: "volume made from a snapshot; snapshot taken of a volume",
+    },
+    RelationKindInfo {
+        name: "in_region",
+        description: "resource belongs to the aws.region node of its region",
+    },
+];
+
+/// Looks a resource type up by name.
+pub fn resource_type(name: &str) -> Option<&'static ResourceTypeInfo> {
+    RESOURCE_TYPES.iter().find(|t| t.name == name)
+}
+
+/// Is `name` a known relation kind?
+pub fn is_relation_kind(name: &str) -> bool {
+    RELATION_KINDS.iter().any(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for t in RESOURCE_TYPES {
+            assert!(seen.insert(t.name), "duplicate type {}", t.name);
+            assert!(
+                t.name.starts_with("aws."),
+                "{} lacks the aws. prefix",
+                t.name
+            );
+            assert!(
+                t.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+            );
+        }
+        for k in RELATION_KINDS {
+            assert!(seen.insert(k.name), "duplicate kind {}", k.name);
+        }
+        assert!(resource_type("aws.s3.bucket").is_some());
+        assert!(resource_type("aws.s3.bucket2").is_none());
+        assert!(is_relation_kind("encrypted_by"));
+        assert!(!is_relation_kind("encrypts"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Vigil's data model, with no I/O beyond reading and writing a snapshot.
+//!
+//! Collectors produce [`Resource`]s, [`Relation`]s between them and [`Gap`]s (what they
+//! could not see); the [`Inventory`] indexes them as a graph that rules navigate. A
+//! [`Snapshot`] is the same data as a JSON document, so every stage can run on its own:
+//! `vigil collect` writes one, `vigil scan --snapshot` reads one.
+//!
+//! Property convention, which the rule engine relies on: a property that a collector
+//! looked at and found empty is present with the value `null`; a property it did not
+//! look at (or could not) is absent. Rules that read an absent property report ERROR,
+//! never PASS.
+
+mod catalog;
+mod gap;
+mod graph;
+mod resource;
+mod snapshot;
+
+pub use catalog::{
+    RELATION_KINDS, RESOURCE_TYPES, RelationKindInfo, ResourceTypeInfo, Scope, is_relation_kind,
+    resource_type,
+};
+pub use gap::Gap;
+pub use graph::{Inventory, InventoryError, ResourceIdx};
+pub use resource::{GLOBAL_REGION, Relation, Resource};
+pub use snapshot::{SNAPSHOT_FORMAT, Snapshot, SnapshotError, snapshot_schema};
