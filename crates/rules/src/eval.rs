@@ -1,0 +1,274 @@
+//! Evaluation: every rule over every resource of its type, in parallel, with the
+//! evidence that decided each result. A rule over data Vigil could not see never
+//! passes: a gap over its resource type, a property that was not collected, or a
+//! helper that meets a gap makes the result ERROR.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use cel::{ExecutionError, Value};
+use rayon::prelude::*;
+use vigil_inventory::{Inventory, ResourceIdx};
+
+use crate::expr::convert::map_get;
+use crate::expr::functions::{reset_touched, take_touched};
+use crate::expr::{EvalContext, Expr};
+use crate::finding::{Evidence, Finding, ResourceRef, Status};
+use crate::load::RuleSet;
+use crate::rule::{Rule, RuleFile};
+
+/// Counts from one evaluation, for the summary and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvalStats {
+    /// Resources that at least one rule evaluated.
+    pub resources: usize,
+    /// Rule × resource evaluations run.
+    pub evaluations: usize,
+    /// Evaluations where `applies_when` was false.
+    pub not_applicable: usize,
+}
+
+/// Evaluates every rule of `rules` over the context's inventory.
+pub fn evaluate(rules: &RuleSet, ctx: &EvalContext) -> (Vec<Finding>, EvalStats) {
+    evaluate_where(rules, ctx, |_| true)
+}
+
+/// Evaluates the rules that `keep` selects (the fixture runner takes one at a time).
+pub fn evaluate_where(
+    rules: &RuleSet,
+    ctx: &EvalContext,
+    keep: impl Fn(&Rule) -> bool + Sync,
+) -> (Vec<Finding>, EvalStats) {
+    let inventory = ctx.inventory();
+    // Each rule's metadata is shared by all its findings.
+    let metas: HashMap<&str, Arc<RuleFile>> = rules
+        .rules()
+        .iter()
+        .map(|r| (r.id(), Arc::new(r.meta.clone())))
+        .collect();
+    let mut findings = gap_findings(rules, inventory, &metas, &keep);
+
+    let targets: Vec<ResourceIdx> = rules
+        .resource_types()
+        .filter(|t| rules.for_type(t).any(&keep))
+        .flat_map(|t| inventory.of_type(t).iter().copied())
+        .collect();
+    let with_gaps: HashSet<&str> = inventory
+        .gaps()
+        .iter()
+        .filter_map(|g| g.resource.as_deref())
+        .collect();
+
+    let per_resource: Vec<(Vec<Finding>, usize, usize)> = targets
+        .par_iter()
+        .map_init(
+            || ctx.root(),
+            |root, &idx| {
+                let resource = inventory.resource(idx);
+                let value = ctx.value(idx);
+                let mut scope = root.new_inner_scope();
+                let properties = map_get(&value, "properties")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                scope.add_variable_from_value("resource", value);
+                scope.add_variable_from_value("properties", properties);
+                let resource_has_gaps = with_gaps.contains(resource.id.as_str());
+                let mut out = Vec::new();
+                let (mut runs, mut skipped) = (0, 0);
+                for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
+                    runs += 1;
+                    reset_touched();
+                    if let Some(applies) = rule.applies_when() {
+                        match run(applies, &scope) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                skipped += 1;
+                                continue;
+                            }
+                            Err(reason) => {
+                                let meta = Arc::clone(&metas[rule.id()]);
+                                out.push(finding(
+                                    ctx,
+                                    idx,
+                                    meta,
+                                    rule,
+                                    Status::Error,
+                                    Some(format!("applies_when: {reason}")),
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                    let (status, reason) = match run(rule.condition(), &scope) {
+                        Ok(true) => (Status::Pass, None),
+                        Ok(false) => (Status::Fail, None),
+                        Err(reason) => (Status::Error, Some(reason)),
+                    };
+                    let (status, reason) = if resource_has_gaps && status != Status::Error {
+                        match unseen_reads(inventory, idx, rule) {
+                            Some(reason) => (Status::Error, Some(reason)),
+                            None => (status, reason),
+                        }
+                    } else {
+                        (status, reason)
+                    };
+                    let meta = Arc::clone(&metas[rule.id()]);
+                    out.push(finding(ctx, idx, meta, rule, status, reason));
+                }
+                (out, runs, skipped)
+            },
+        )
+        .collect();
+
+    let mut stats = EvalStats {
+        resources: targets.len(),
+        ..EvalStats::default()
+    };
+    for (mut out, runs, skipped) in per_resource {
+        stats.evaluations += runs;
+        stats.not_applicable += skipped;
+        findings.append(&mut out);
+    }
+    findings.par_sort_unstable_by(|a, b| {
+        (a.rule.id.as_str(), a.resource.id.as_str())
+            .cmp(&(b.rule.id.as_str(), b.resource.id.as_str()))
+    });
+    (findings, stats)
+}
+
+/// Runs a compiled condition; `Err` carries a reason a person can act on.
+fn run(expr: &Expr, scope: &cel::Context) -> Result<bool, String> {
+    match expr.program().execute(scope) {
+        Ok(Value::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!("condition returned {other:?}, not a bool")),
+        Err(ExecutionError::NoSuchKey(key)) => Err(format!("property `{key}` was not collected")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// When a resource has gaps, a rule reading a property that is absent cannot pass.
+fn unseen_reads(inventory: &Inventory, idx: ResourceIdx, rule: &Rule) -> Option<String> {
+    let resource = inventory.resource(idx);
+    let missing: Vec<&str> = rule
+        .reads
+        .iter()
+        .filter(|path| resource.property(path).is_none())
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let gaps: Vec<String> = inventory
+        .resource_gaps(&resource.id)
+        .map(|g| g.summary())
+        .collect();
+    Some(format!(
+        "not collected: {} ({})",
+        missing.join(", "),
+        gaps.join("; ")
+    ))
+}
+
+fn finding(
+    ctx: &EvalContext,
+    idx: ResourceIdx,
+    meta: Arc<RuleFile>,
+    rule: &Rule,
+    status: Status,
+    reason: Option<String>,
+) -> Finding {
+    let inventory = ctx.inventory();
+    let resource = inventory.resource(idx);
+    let touched = take_touched();
+    let evidence = if status == Status::Pass {
+        Evidence::default()
+    } else {
+        let mut properties = BTreeMap::new();
+        let mut missing = Vec::new();
+        for path in &rule.reads {
+            match resource.property(path) {
+                Some(v) => {
+                    properties.insert(path.clone(), v.clone());
+                }
+                None => missing.push(path.clone()),
+            }
+        }
+        Evidence {
+            properties,
+            missing,
+            related: touched
+                .into_iter()
+                .map(|i| inventory.resource(i).id.clone())
+                .collect(),
+            gaps: inventory
+                .resource_gaps(&resource.id)
+                .map(|g| g.summary())
+                .collect(),
+        }
+    };
+    Finding {
+        rule: meta,
+        resource: ResourceRef {
+            id: resource.id.clone(),
+            resource_type: resource.resource_type.clone(),
+            account: resource.account.clone(),
+            region: resource.region.clone(),
+            name: resource.name.clone(),
+            tags: resource.tags.clone(),
+        },
+        status,
+        reason,
+        muted_status: None,
+        evidence,
+    }
+}
+
+/// One ERROR per rule, account and region where the rule's resource type could not
+/// be listed: the resources there are unknown, so nothing there can pass.
+fn gap_findings(
+    rules: &RuleSet,
+    inventory: &Inventory,
+    metas: &HashMap<&str, Arc<RuleFile>>,
+    keep: &dyn Fn(&Rule) -> bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for rule in rules.rules().iter().filter(|r| keep(r)) {
+        for gap in inventory.gaps() {
+            if !gap.resource_types.iter().any(|t| *t == rule.meta.resource) {
+                continue;
+            }
+            if !seen.insert((
+                rule.id().to_owned(),
+                gap.account.clone(),
+                gap.region.clone(),
+            )) {
+                continue;
+            }
+            let id = format!("{}/{}/{}", gap.account, gap.region, rule.meta.resource);
+            out.push(Finding {
+                rule: Arc::clone(&metas[rule.id()]),
+                resource: ResourceRef {
+                    id,
+                    resource_type: rule.meta.resource.clone(),
+                    account: gap.account.clone(),
+                    region: gap.region.clone(),
+                    name: None,
+                    tags: BTreeMap::new(),
+                },
+                status: Status::Error,
+                reason: Some(format!(
+                    "could not list {}: {}",
+                    rule.meta.resource,
+                    gap.summary()
+                )),
+                muted_status: None,
+                evidence: Evidence {
+                    gaps: vec![gap.summary()],
+                    ..Evidence::default()
+                },
+            });
+        }
+    }
+    out
+}

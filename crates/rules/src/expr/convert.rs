@@ -1,0 +1,93 @@
+//! Conversion between `serde_json` values (the inventory's property format) and CEL
+//! values.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::Value;
+use cel::objects::{Key, KeyRef};
+use serde_json::Value as Json;
+
+/// JSON to CEL. Integers become `int` (or `double` beyond `i64`), so that rules can
+/// compare them with plain literals.
+pub fn to_cel(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::String(Arc::new(s.clone())),
+        Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Json::Object(map) => {
+            let map: HashMap<Key, Value> = map
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(cel::objects::Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// CEL to JSON, for evidence and for helpers implemented on JSON (policy documents).
+pub fn to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::UInt(u) => Json::from(*u),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::String(s) => Json::String(s.to_string()),
+        Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Map(map) => Json::Object(
+            map.map
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Key::String(s) => s.to_string(),
+                        Key::Int(i) => i.to_string(),
+                        Key::Uint(u) => u.to_string(),
+                        Key::Bool(b) => b.to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Value::Timestamp(t) => Json::String(t.to_rfc3339()),
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+/// A string field of a CEL map.
+pub fn map_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    match value {
+        Value::Map(map) => match map.get(&KeyRef::String(key)) {
+            Some(Value::String(s)) => Some(s.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Any field of a CEL map.
+pub fn map_get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    match value {
+        Value::Map(map) => map.get(&KeyRef::String(key)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trip() {
+        let j = json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}});
+        assert_eq!(to_json(&to_cel(&j)), j);
+        assert_eq!(map_str(&to_cel(&json!({"id": "x"})), "id"), Some("x"));
+        assert_eq!(map_str(&to_cel(&json!({"id": 1})), "id"), None);
+    }
+}

@@ -1,0 +1,640 @@
+//! The helper functions conditions can call, and the evaluation context that binds
+//! them to one inventory. Each helper is listed in [`HELPERS`] (name, arity, signature,
+//! documentation) so that loading can check calls before anything runs and
+//! `vigil rules functions` can print them.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use cel::extractors::Arguments;
+use cel::objects::Key;
+use cel::{Context, ExecutionError, Value};
+use chrono::{DateTime, NaiveDate, Utc};
+use vigil_inventory::{Inventory, Resource, ResourceIdx};
+
+use super::convert::{map_get, map_str, to_cel, to_json};
+use crate::helpers::{iam::Policy, net};
+
+type LiteralCheck = fn(&str) -> Result<(), String>;
+
+/// A helper function offered to conditions.
+#[derive(Debug)]
+pub struct Helper {
+    pub name: &'static str,
+    pub arities: &'static [usize],
+    pub signature: &'static str,
+    pub doc: &'static str,
+    /// Checks on string literals passed at these argument positions.
+    pub(crate) literal_checks: &'static [(usize, LiteralCheck)],
+}
+
+fn check_type(name: &str) -> Result<(), String> {
+    vigil_inventory::resource_type(name)
+        .map(|_| ())
+        .ok_or_else(|| format!("unknown resource type `{name}`"))
+}
+
+fn check_kind(name: &str) -> Result<(), String> {
+    if vigil_inventory::is_relation_kind(name) {
+        Ok(())
+    } else {
+        Err(format!("unknown relation kind `{name}`"))
+    }
+}
+
+/// Every helper, in the order the documentation lists them.
+pub const HELPERS: &[Helper] = &[
+    Helper {
+        name: "policy_allows",
+        arities: &[3],
+        signature: "policy_allows(document, action, resource) -> bool",
+        doc: "Could the IAM policy document allow `action` on `resource`? Wildcards, NotAction and NotResource are honoured; a conditional Allow counts, only an unconditional Deny removes it.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "policy_is_admin",
+        arities: &[1],
+        signature: "policy_is_admin(document) -> bool",
+        doc: "Does the document allow every action (`*`) on every resource (`*`) without condition?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "policy_is_public",
+        arities: &[1],
+        signature: "policy_is_public(document) -> bool",
+        doc: "Does an Allow statement admit `*`, `{\"AWS\": \"*\"}` or a NotPrincipal, without a condition that restricts the caller (source account, ARN, VPC, IP, organisation)?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "policy_has_condition",
+        arities: &[2],
+        signature: "policy_has_condition(document, key) -> bool",
+        doc: "Does any statement test the condition key (case-insensitive), such as `aws:MultiFactorAuthPresent`?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "policy_denies_insecure_transport",
+        arities: &[1],
+        signature: "policy_denies_insecure_transport(document) -> bool",
+        doc: "Does the document deny everyone when `aws:SecureTransport` is false?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "policy_principals",
+        arities: &[1],
+        signature: "policy_principals(document) -> list(string)",
+        doc: "The principals that Allow statements name, as `AWS:<arn>`, `Service:<name>`, `Federated:<provider>`, or `*`.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "cidr_is_internet",
+        arities: &[1],
+        signature: "cidr_is_internet(cidr) -> bool",
+        doc: "Is the block the whole internet (`0.0.0.0/0` or `::/0`)?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "cidr_contains",
+        arities: &[2],
+        signature: "cidr_contains(cidr, address_or_cidr) -> bool",
+        doc: "Does the block contain the address or block?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "opens_port",
+        arities: &[2],
+        signature: "opens_port(rule, port) -> bool",
+        doc: "Does a security-group or NACL rule (`protocol`, `from_port`, `to_port`) admit the port? Protocol -1 admits all.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "port_in_range",
+        arities: &[3],
+        signature: "port_in_range(port, from, to) -> bool",
+        doc: "Is `from <= port <= to`?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "days_since",
+        arities: &[1],
+        signature: "days_since(timestamp) -> int",
+        doc: "Whole days from an RFC 3339 timestamp or a date to the scan time.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "contains_all",
+        arities: &[2],
+        signature: "contains_all(text, list(string)) -> bool",
+        doc: "Does the text contain every string of the list, ignoring white space?",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "related",
+        arities: &[2, 3],
+        signature: "related(resource, kind[, type]) -> list(resource)",
+        doc: "Resources this one points to by a relation of `kind`, optionally of one type. With a type, a gap in collecting that type is an error, not an empty list.",
+        literal_checks: &[(1, check_kind), (2, check_type)],
+    },
+    Helper {
+        name: "related_from",
+        arities: &[2, 3],
+        signature: "related_from(resource, kind[, type]) -> list(resource)",
+        doc: "Resources that point to this one by a relation of `kind`, optionally of one type (gap-aware as `related`).",
+        literal_checks: &[(1, check_kind), (2, check_type)],
+    },
+    Helper {
+        name: "resources",
+        arities: &[2],
+        signature: "resources(resource, type) -> list(resource)",
+        doc: "Every resource of `type` in the same account, in every region. A gap in collecting that type is an error.",
+        literal_checks: &[(1, check_type)],
+    },
+    Helper {
+        name: "regional",
+        arities: &[2],
+        signature: "regional(resource, type) -> list(resource)",
+        doc: "Every resource of `type` in the same account and region. A gap in collecting that type is an error.",
+        literal_checks: &[(1, check_type)],
+    },
+    Helper {
+        name: "alarmed_log_filter",
+        arities: &[2],
+        signature: "alarmed_log_filter(resource, list(string)) -> bool",
+        doc: "In the resource's account, does a logging multi-region trail deliver to a log group with a metric filter whose pattern holds every term, watched by an alarm that notifies an SNS topic with a subscriber? (CIS section 4.)",
+        literal_checks: &[],
+    },
+];
+
+thread_local! {
+    /// Resources the graph helpers returned during the current evaluation, kept as
+    /// evidence of what decided the result.
+    static TOUCHED: RefCell<Vec<ResourceIdx>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many related resources one finding records as evidence.
+const MAX_TOUCHED: usize = 25;
+
+fn touch(idx: ResourceIdx) {
+    TOUCHED.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.len() < MAX_TOUCHED && !t.contains(&idx) {
+            t.push(idx);
+        }
+    });
+}
+
+/// Clears the record of related resources before an evaluation.
+pub(crate) fn reset_touched() {
+    TOUCHED.with(|t| t.borrow_mut().clear());
+}
+
+/// Takes the record of related resources after an evaluation.
+pub(crate) fn take_touched() -> Vec<ResourceIdx> {
+    TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+struct Shared {
+    inventory: Arc<Inventory>,
+    values: Vec<OnceLock<Value>>,
+    now: DateTime<Utc>,
+}
+
+impl Shared {
+    fn value(&self, idx: ResourceIdx) -> Value {
+        self.values[idx]
+            .get_or_init(|| resource_value(self.inventory.resource(idx)))
+            .clone()
+    }
+
+    fn idx_of(&self, value: &Value, function: &str) -> Result<ResourceIdx, ExecutionError> {
+        let id = map_str(value, "id").ok_or_else(|| {
+            ExecutionError::function_error(
+                function,
+                "first argument must be a resource (pass `resource`)",
+            )
+        })?;
+        self.inventory.index_of(id).ok_or_else(|| {
+            ExecutionError::function_error(
+                function,
+                format!("resource `{id}` is not in the inventory"),
+            )
+        })
+    }
+
+    /// An error when the list of `resource_type` is incomplete for this account
+    /// (and region, when given).
+    fn ensure_complete(
+        &self,
+        function: &str,
+        resource_type: &str,
+        account: &str,
+        region: Option<&str>,
+    ) -> Result<(), ExecutionError> {
+        match self
+            .inventory
+            .type_gaps(resource_type, account, region)
+            .next()
+        {
+            None => Ok(()),
+            Some(gap) => Err(ExecutionError::function_error(
+                function,
+                format!(
+                    "{resource_type} was not fully collected ({})",
+                    gap.summary()
+                ),
+            )),
+        }
+    }
+
+    fn list(&self, indexes: impl Iterator<Item = ResourceIdx>) -> Value {
+        Value::List(Arc::new(
+            indexes
+                .map(|idx| {
+                    touch(idx);
+                    self.value(idx)
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// Binds helper functions to one inventory, evaluated at one instant.
+#[derive(Clone)]
+pub struct EvalContext {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EvalContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvalContext")
+            .field("resources", &self.shared.inventory.len())
+            .field("now", &self.shared.now)
+            .finish()
+    }
+}
+
+/// The CEL value bound to `resource`.
+pub fn resource_value(resource: &Resource) -> Value {
+    let mut map: HashMap<Key, Value> = HashMap::with_capacity(7);
+    let s = |text: &str| Value::String(Arc::new(text.to_owned()));
+    map.insert(Key::String(Arc::new("id".into())), s(&resource.id));
+    map.insert(
+        Key::String(Arc::new("type".into())),
+        s(&resource.resource_type),
+    );
+    map.insert(
+        Key::String(Arc::new("account".into())),
+        s(&resource.account),
+    );
+    map.insert(Key::String(Arc::new("region".into())), s(&resource.region));
+    map.insert(
+        Key::String(Arc::new("name".into())),
+        resource.name.as_deref().map_or(Value::Null, s),
+    );
+    let tags: HashMap<Key, Value> = resource
+        .tags
+        .iter()
+        .map(|(k, v)| (Key::String(Arc::new(k.clone())), s(v)))
+        .collect();
+    map.insert(
+        Key::String(Arc::new("tags".into())),
+        Value::Map(cel::objects::Map {
+            map: Arc::new(tags),
+        }),
+    );
+    map.insert(
+        Key::String(Arc::new("properties".into())),
+        to_cel(&resource.properties),
+    );
+    Value::Map(cel::objects::Map { map: Arc::new(map) })
+}
+
+impl EvalContext {
+    pub fn new(inventory: Arc<Inventory>, now: DateTime<Utc>) -> Self {
+        let values = (0..inventory.len()).map(|_| OnceLock::new()).collect();
+        EvalContext {
+            shared: Arc::new(Shared {
+                inventory,
+                values,
+                now,
+            }),
+        }
+    }
+
+    pub fn inventory(&self) -> &Arc<Inventory> {
+        &self.shared.inventory
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.now
+    }
+
+    /// The CEL value of a resource, converted once and shared.
+    pub fn value(&self, idx: ResourceIdx) -> Value {
+        self.shared.value(idx)
+    }
+
+    /// A root CEL context with every helper registered. Build one per thread.
+    pub fn root(&self) -> Context<'static, 'static> {
+        let mut ctx = Context::default();
+        let mut add =
+            |name: &'static str, f: fn(&Shared, &[Value]) -> Result<Value, ExecutionError>| {
+                let shared = Arc::clone(&self.shared);
+                ctx.add_function(name, move |Arguments(args): Arguments| f(&shared, &args))
+                    .expect("helper names do not clash with the standard library");
+            };
+        add("policy_allows", |_, a| {
+            let p = policy(a, 0, "policy_allows")?;
+            Ok(Value::Bool(p.allows(
+                string(a, 1, "policy_allows")?,
+                string(a, 2, "policy_allows")?,
+            )))
+        });
+        add("policy_is_admin", |_, a| {
+            Ok(Value::Bool(policy(a, 0, "policy_is_admin")?.is_admin()))
+        });
+        add("policy_is_public", |_, a| {
+            Ok(Value::Bool(policy(a, 0, "policy_is_public")?.is_public()))
+        });
+        add("policy_has_condition", |_, a| {
+            let p = policy(a, 0, "policy_has_condition")?;
+            Ok(Value::Bool(p.has_condition_key(string(
+                a,
+                1,
+                "policy_has_condition",
+            )?)))
+        });
+        add("policy_denies_insecure_transport", |_, a| {
+            Ok(Value::Bool(
+                policy(a, 0, "policy_denies_insecure_transport")?.denies_insecure_transport(),
+            ))
+        });
+        add("policy_principals", |_, a| {
+            let list = policy(a, 0, "policy_principals")?
+                .allowed_principals()
+                .into_iter()
+                .map(|p| Value::String(Arc::new(p)))
+                .collect();
+            Ok(Value::List(Arc::new(list)))
+        });
+        add("cidr_is_internet", |_, a| {
+            net::is_internet(string(a, 0, "cidr_is_internet")?)
+                .map(Value::Bool)
+                .map_err(|e| ExecutionError::function_error("cidr_is_internet", e))
+        });
+        add("cidr_contains", |_, a| {
+            net::contains(
+                string(a, 0, "cidr_contains")?,
+                string(a, 1, "cidr_contains")?,
+            )
+            .map(Value::Bool)
+            .map_err(|e| ExecutionError::function_error("cidr_contains", e))
+        });
+        add("opens_port", |_, a| {
+            let rule = arg(a, 0, "opens_port")?;
+            let protocol = match map_get(rule, "protocol") {
+                Some(Value::String(p)) => p.to_string(),
+                Some(Value::Int(p)) => p.to_string(),
+                _ => {
+                    return Err(ExecutionError::function_error(
+                        "opens_port",
+                        "rule has no `protocol`",
+                    ));
+                }
+            };
+            let port_of = |key| match map_get(rule, key) {
+                Some(Value::Int(p)) => Some(*p),
+                _ => None,
+            };
+            Ok(Value::Bool(net::opens_port(
+                &protocol,
+                port_of("from_port"),
+                port_of("to_port"),
+                int(a, 1, "opens_port")?,
+            )))
+        });
+        add("port_in_range", |_, a| {
+            let port = int(a, 0, "port_in_range")?;
+            Ok(Value::Bool(
+                int(a, 1, "port_in_range")? <= port && port <= int(a, 2, "port_in_range")?,
+            ))
+        });
+        add("days_since", |s, a| {
+            days_since(s.now, arg(a, 0, "days_since")?).map(Value::Int)
+        });
+        add("contains_all", |_, a| {
+            let squash = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            let text = squash(string(a, 0, "contains_all")?);
+            let terms = strings(a, 1, "contains_all")?;
+            Ok(Value::Bool(terms.iter().all(|t| text.contains(&squash(t)))))
+        });
+        add("related", |s, a| graph_step(s, a, "related", true));
+        add("related_from", |s, a| {
+            graph_step(s, a, "related_from", false)
+        });
+        add("resources", |s, a| scoped(s, a, "resources", false));
+        add("regional", |s, a| scoped(s, a, "regional", true));
+        add("alarmed_log_filter", |s, a| {
+            let idx = s.idx_of(arg(a, 0, "alarmed_log_filter")?, "alarmed_log_filter")?;
+            let terms = strings(a, 1, "alarmed_log_filter")?;
+            alarmed_log_filter(s, idx, &terms).map(Value::Bool)
+        });
+        ctx
+    }
+}
+
+fn arg<'a>(args: &'a [Value], i: usize, function: &str) -> Result<&'a Value, ExecutionError> {
+    args.get(i).ok_or_else(|| {
+        ExecutionError::function_error(function, format!("missing argument {}", i + 1))
+    })
+}
+
+fn string<'a>(args: &'a [Value], i: usize, function: &str) -> Result<&'a str, ExecutionError> {
+    match arg(args, i, function)? {
+        Value::String(s) => Ok(s.as_str()),
+        Value::Null => Err(ExecutionError::function_error(
+            function,
+            format!("argument {} is null", i + 1),
+        )),
+        other => Err(ExecutionError::function_error(
+            function,
+            format!("argument {} must be a string, found {other:?}", i + 1),
+        )),
+    }
+}
+
+fn int(args: &[Value], i: usize, function: &str) -> Result<i64, ExecutionError> {
+    match arg(args, i, function)? {
+        Value::Int(n) => Ok(*n),
+        Value::UInt(n) => {
+            i64::try_from(*n).map_err(|e| ExecutionError::function_error(function, e))
+        }
+        other => Err(ExecutionError::function_error(
+            function,
+            format!("argument {} must be an int, found {other:?}", i + 1),
+        )),
+    }
+}
+
+fn strings(args: &[Value], i: usize, function: &str) -> Result<Vec<String>, ExecutionError> {
+    match arg(args, i, function)? {
+        Value::List(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.to_string()),
+                other => Err(ExecutionError::function_error(
+                    function,
+                    format!("list items must be strings, found {other:?}"),
+                )),
+            })
+            .collect(),
+        other => Err(ExecutionError::function_error(
+            function,
+            format!("argument {} must be a list, found {other:?}", i + 1),
+        )),
+    }
+}
+
+fn policy(args: &[Value], i: usize, function: &str) -> Result<Policy, ExecutionError> {
+    let value = arg(args, i, function)?;
+    if matches!(value, Value::Null) {
+        return Err(ExecutionError::function_error(
+            function,
+            "policy document is null",
+        ));
+    }
+    Policy::from_value(&to_json(value)).map_err(|e| ExecutionError::function_error(function, e))
+}
+
+fn days_since(now: DateTime<Utc>, value: &Value) -> Result<i64, ExecutionError> {
+    let at = match value {
+        Value::Timestamp(t) => t.with_timezone(&Utc),
+        Value::String(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .or_else(|_| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+            })
+            .map_err(|_| {
+                ExecutionError::function_error(
+                    "days_since",
+                    format!("`{text}` is not an RFC 3339 timestamp or a date"),
+                )
+            })?,
+        other => {
+            return Err(ExecutionError::function_error(
+                "days_since",
+                format!("expected a timestamp, found {other:?}"),
+            ));
+        }
+    };
+    Ok((now - at).num_days())
+}
+
+fn graph_step(
+    s: &Shared,
+    a: &[Value],
+    function: &str,
+    outgoing: bool,
+) -> Result<Value, ExecutionError> {
+    let idx = s.idx_of(arg(a, 0, function)?, function)?;
+    let kind = string(a, 1, function)?;
+    let wanted = if a.len() > 2 {
+        Some(string(a, 2, function)?)
+    } else {
+        None
+    };
+    if let Some(t) = wanted {
+        s.ensure_complete(function, t, &s.inventory.resource(idx).account, None)?;
+    }
+    let inv = &s.inventory;
+    let neighbours: Vec<ResourceIdx> = if outgoing {
+        inv.related(idx, kind).collect()
+    } else {
+        inv.related_from(idx, kind).collect()
+    };
+    Ok(s.list(
+        neighbours
+            .into_iter()
+            .filter(|&n| wanted.is_none_or(|t| inv.resource(n).resource_type == t)),
+    ))
+}
+
+fn scoped(
+    s: &Shared,
+    a: &[Value],
+    function: &str,
+    same_region: bool,
+) -> Result<Value, ExecutionError> {
+    let idx = s.idx_of(arg(a, 0, function)?, function)?;
+    let wanted = string(a, 1, function)?;
+    let me = s.inventory.resource(idx);
+    let region = same_region.then_some(me.region.as_str());
+    s.ensure_complete(function, wanted, &me.account, region)?;
+    let inv = &s.inventory;
+    Ok(s.list(
+        inv.of_type_in_account(&me.account, wanted)
+            .iter()
+            .copied()
+            .filter(|&n| region.is_none_or(|r| inv.resource(n).region == r)),
+    ))
+}
+
+fn alarmed_log_filter(
+    s: &Shared,
+    idx: ResourceIdx,
+    terms: &[String],
+) -> Result<bool, ExecutionError> {
+    const F: &str = "alarmed_log_filter";
+    let inv = &s.inventory;
+    let account = inv.resource(idx).account.as_str();
+    for t in [
+        "aws.cloudtrail.trail",
+        "aws.logs.log_group",
+        "aws.logs.metric_filter",
+        "aws.cloudwatch.alarm",
+        "aws.sns.topic",
+        "aws.sns.subscription",
+    ] {
+        s.ensure_complete(F, t, account, None)?;
+    }
+    let squash = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let terms: Vec<String> = terms.iter().map(|t| squash(t)).collect();
+    let is_true = |r: &Resource, key: &str| r.property(key) == Some(&serde_json::Value::Bool(true));
+    for &trail in inv.of_type_in_account(account, "aws.cloudtrail.trail") {
+        let t = inv.resource(trail);
+        if !is_true(t, "is_multi_region_trail") || !is_true(t, "is_logging") {
+            continue;
+        }
+        for group in inv.related(trail, "delivers_to") {
+            if inv.resource(group).resource_type != "aws.logs.log_group" {
+                continue;
+            }
+            for filter in inv.related_from(group, "monitors") {
+                let f = inv.resource(filter);
+                let pattern = f
+                    .property("filter_pattern")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or("");
+                let pattern = squash(pattern);
+                if f.resource_type != "aws.logs.metric_filter"
+                    || !terms.iter().all(|t| pattern.contains(t))
+                {
+                    continue;
+                }
+                for alarm in inv.related_from(filter, "monitors") {
+                    for topic in inv.related(alarm, "notifies") {
+                        if inv.related_from(topic, "subscribed_to").next().is_some() {
+                            for i in [trail, group, filter, alarm, topic] {
+                                touch(i);
+                            }
+                            return Ok(true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,354 @@
+//! Our wrapper around the `cel` crate: compiling a condition, checking it against the
+//! functions and catalogue Vigil offers, and reading what it refers to. Every use of the
+//! `cel` API goes through this module and its children, so its churn stays here.
+
+pub(crate) mod convert;
+pub(crate) mod functions;
+
+use cel::common::ast::{Expr as Ast, LiteralValue};
+use cel::{IdedExpr, Program};
+
+pub use functions::{EvalContext, HELPERS, Helper};
+
+/// Functions of the CEL standard library that conditions may call. Operators
+/// (`_==_`, `@in`, ...) are always allowed.
+const STANDARD_FUNCTIONS: &[&str] = &[
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "timestamp",
+    "duration",
+    "type",
+    "dyn",
+    "max",
+    "min",
+    "getFullYear",
+    "getMonth",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+];
+
+/// Variables a condition may read.
+pub const VARIABLES: &[&str] = &["resource", "properties"];
+
+/// A compiled condition.
+#[derive(Debug)]
+pub struct Expr {
+    program: Program,
+    source: String,
+}
+
+/// A problem found while compiling or checking a condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprIssue {
+    /// Line within the expression text (1-based), when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Expr {
+    /// Compiles and checks `source`; returns every problem found.
+    pub fn compile(source: &str) -> Result<Expr, Vec<ExprIssue>> {
+        let program = Program::compile(source).map_err(|errors| {
+            vec![ExprIssue {
+                line: None,
+                message: format!("CEL syntax error: {}", errors.to_string().trim()),
+            }]
+        })?;
+        let expr = Expr {
+            program,
+            source: source.to_owned(),
+        };
+        let issues = expr.check();
+        if issues.is_empty() {
+            Ok(expr)
+        } else {
+            Err(issues)
+        }
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(crate) fn program(&self) -> &Program {
+        &self.program
+    }
+
+    fn line_of(&self, node: &IdedExpr) -> Option<usize> {
+        self.program
+            .source_info()
+            .offset_for(node.id)
+            .map(|(start, _)| {
+                let start = (start as usize).min(self.source.len());
+                let prefix = self.source.get(..start).unwrap_or(&self.source);
+                1 + prefix.matches('\n').count()
+            })
+    }
+
+    /// Unknown functions, wrong arities, unknown resource types and relation kinds
+    /// in literal arguments, unknown top-level variables.
+    fn check(&self) -> Vec<ExprIssue> {
+        let mut issues = Vec::new();
+        let mut bound = Vec::new();
+        self.visit(self.program.expression(), &mut bound, &mut issues);
+        issues
+    }
+
+    fn visit(&self, node: &IdedExpr, bound: &mut Vec<String>, issues: &mut Vec<ExprIssue>) {
+        let mut issue = |message: String| {
+            issues.push(ExprIssue {
+                line: self.line_of(node),
+                message,
+            })
+        };
+        match &node.expr {
+            Ast::Ident(name) => {
+                if !VARIABLES.contains(&name.as_str()) && !bound.contains(name) {
+                    issue(format!(
+                        "unknown variable `{name}`; conditions read `resource` and `properties`"
+                    ));
+                }
+            }
+            Ast::Call(call) => {
+                let name = call.func_name.as_str();
+                let is_operator = name.starts_with(['_', '@', '!', '-']);
+                if let Some(helper) = HELPERS.iter().find(|h| h.name == name) {
+                    if !helper.arities.contains(&call.args.len()) {
+                        issue(format!(
+                            "`{name}` takes {} argument(s), found {}: {}",
+                            helper
+                                .arities
+                                .iter()
+                                .map(usize::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" or "),
+                            call.args.len(),
+                            helper.signature
+                        ));
+                    }
+                    for (position, check) in helper.literal_checks {
+                        if let Some(Ast::Literal(LiteralValue::String(text))) =
+                            call.args.get(*position).map(|a| &a.expr)
+                        {
+                            if let Err(message) = check(text.inner()) {
+                                issue(format!("`{name}` argument {}: {message}", position + 1));
+                            }
+                        }
+                    }
+                } else if !is_operator && !STANDARD_FUNCTIONS.contains(&name) {
+                    issue(format!(
+                        "unknown function `{name}`; see `vigil rules functions` for the helpers"
+                    ));
+                }
+                if let Some(target) = &call.target {
+                    self.visit(target, bound, issues);
+                }
+                for arg in &call.args {
+                    self.visit(arg, bound, issues);
+                }
+            }
+            Ast::Comprehension(c) => {
+                self.visit(&c.iter_range, bound, issues);
+                self.visit(&c.accu_init, bound, issues);
+                let depth = bound.len();
+                bound.push(c.iter_var.clone());
+                bound.extend(c.iter_var2.clone());
+                bound.push(c.accu_var.clone());
+                self.visit(&c.loop_cond, bound, issues);
+                self.visit(&c.loop_step, bound, issues);
+                self.visit(&c.result, bound, issues);
+                bound.truncate(depth);
+            }
+            Ast::Select(select) => self.visit(&select.operand, bound, issues),
+            Ast::List(list) => {
+                for item in &list.elements {
+                    self.visit(item, bound, issues);
+                }
+            }
+            Ast::Map(map) => {
+                for entry in &map.entries {
+                    if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
+                        self.visit(&e.key, bound, issues);
+                        self.visit(&e.value, bound, issues);
+                    }
+                }
+            }
+            Ast::Literal(_) | Ast::Struct(_) | Ast::Unspecified => {}
+        }
+    }
+
+    /// Property paths of the evaluated resource that the condition reads, such as
+    /// `versioning.status`, in order of first appearance. Used for evidence and to
+    /// check that collectors produce what rules read.
+    pub fn property_paths(&self) -> Vec<String> {
+        let mut paths = Vec::new();
+        collect_paths(self.program.expression(), false, &mut paths);
+        paths
+    }
+}
+
+fn collect_paths(node: &IdedExpr, inside_select: bool, out: &mut Vec<String>) {
+    match &node.expr {
+        Ast::Select(select) => {
+            if !inside_select {
+                if let Some(path) = property_path(node) {
+                    if !out.contains(&path) {
+                        out.push(path);
+                    }
+                }
+            }
+            collect_paths(&select.operand, true, out);
+        }
+        Ast::Call(call) => {
+            if let Some(target) = &call.target {
+                collect_paths(target, false, out);
+            }
+            for arg in &call.args {
+                collect_paths(arg, false, out);
+            }
+        }
+        Ast::Comprehension(c) => {
+            for part in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                collect_paths(part, false, out);
+            }
+        }
+        Ast::List(list) => {
+            for item in &list.elements {
+                collect_paths(item, false, out);
+            }
+        }
+        Ast::Map(map) => {
+            for entry in &map.entries {
+                if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
+                    collect_paths(&e.key, false, out);
+                    collect_paths(&e.value, false, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `properties.a.b` or `resource.properties.a.b` as `a.b`.
+fn property_path(node: &IdedExpr) -> Option<String> {
+    let mut fields = Vec::new();
+    let mut current = node;
+    loop {
+        match &current.expr {
+            Ast::Select(select) => {
+                fields.push(select.field.as_str());
+                current = &select.operand;
+            }
+            Ast::Ident(root) => {
+                fields.reverse();
+                return match (root.as_str(), fields.as_slice()) {
+                    ("properties", [_, ..]) => Some(fields.join(".")),
+                    ("resource", ["properties", rest @ ..]) if !rest.is_empty() => {
+                        Some(rest.join("."))
+                    }
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(source: &str) -> Vec<String> {
+        match Expr::compile(source) {
+            Ok(_) => vec![],
+            Err(issues) => issues.into_iter().map(|i| i.message).collect(),
+        }
+    }
+
+    #[test]
+    fn accepts_helpers_and_standard_functions() {
+        assert!(
+            messages(r#"size(properties.keys) == 0 && properties.name.startsWith("a")"#).is_empty()
+        );
+        assert!(
+            messages(r#"related(resource, "encrypted_by").all(k, k.properties.enabled)"#)
+                .is_empty()
+        );
+        assert!(
+            messages(
+                r#"properties.rules.exists(r, cidr_is_internet(r.cidr) && opens_port(r, 22))"#
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn reports_syntax_errors() {
+        let m = messages("properties.a ==");
+        assert_eq!(m.len(), 1);
+        assert!(m[0].starts_with("CEL syntax error"), "{m:?}");
+    }
+
+    #[test]
+    fn reports_unknown_functions_variables_and_catalogue_names() {
+        let m = messages(
+            r#"frobnicate(properties.a) && policy_is_admin() && related(resource, "eats") && resources(resource, "aws.s3.bukkit") && other.x"#,
+        );
+        assert!(
+            m.iter()
+                .any(|x| x.contains("unknown function `frobnicate`")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|x| x.contains("`policy_is_admin` takes 1 argument(s), found 0")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|x| x.contains("unknown relation kind `eats`")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|x| x.contains("unknown resource type `aws.s3.bukkit`")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|x| x.contains("unknown variable `other`")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn extracts_property_paths() {
+        let e = Expr::compile(
+            r#"properties.versioning.status == "Enabled" && resource.properties.logging.target != null && has(properties.policy) && properties.grants.all(g, g.uri != "x") && resource.id != """#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.property_paths(),
+            vec!["versioning.status", "logging.target", "policy", "grants"]
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Pure analysis behind the CEL helper functions, usable and tested without CEL.
+
+pub mod iam;
+pub mod net;

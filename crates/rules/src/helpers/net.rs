@@ -1,0 +1,82 @@
+//! Network helpers: CIDR blocks and port ranges as collectors normalise them.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// Parses `a.b.c.d/n`, an IPv6 prefix, or a bare address (a /32 or /128).
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net);
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("`{text}` is not a CIDR block or an IP address"))
+}
+
+/// Is this block the whole internet (`0.0.0.0/0` or `::/0`)?
+pub fn is_internet(text: &str) -> Result<bool, String> {
+    Ok(parse_cidr(text)?.prefix_len() == 0)
+}
+
+/// Does `outer` contain the address or block `inner`? Mixed families never contain.
+pub fn contains(outer: &str, inner: &str) -> Result<bool, String> {
+    let outer = parse_cidr(outer)?;
+    let inner = parse_cidr(inner)?;
+    Ok(outer.contains(&inner))
+}
+
+/// Does a security-group or NACL rule with this protocol and port range admit `port`?
+///
+/// Protocol `-1` (or `all`) admits every port; TCP (`6`/`tcp`) and UDP (`17`/`udp`)
+/// admit the range; other protocols (ICMP) carry no ports. A missing range on
+/// TCP/UDP means every port, as the EC2 API reports it.
+pub fn opens_port(protocol: &str, from: Option<i64>, to: Option<i64>, port: i64) -> bool {
+    match protocol.to_ascii_lowercase().as_str() {
+        "-1" | "all" => true,
+        "tcp" | "6" | "udp" | "17" => match (from, to) {
+            (Some(from), Some(to)) if from >= 0 && to >= 0 => from <= port && port <= to,
+            (Some(-1), _) | (_, Some(-1)) | (None, None) => true,
+            (Some(from), None) => from == port,
+            (None, Some(to)) => to == port,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internet_blocks() {
+        assert!(is_internet("0.0.0.0/0").unwrap());
+        assert!(is_internet("::/0").unwrap());
+        assert!(!is_internet("10.0.0.0/8").unwrap());
+        assert!(!is_internet("1.2.3.4").unwrap());
+        assert!(is_internet("banana").is_err());
+    }
+
+    #[test]
+    fn containment() {
+        assert!(contains("10.0.0.0/8", "10.1.2.3").unwrap());
+        assert!(contains("10.0.0.0/8", "10.1.0.0/16").unwrap());
+        assert!(!contains("10.0.0.0/16", "10.0.0.0/8").unwrap());
+        assert!(contains("::/0", "2001:db8::1").unwrap());
+        assert!(!contains("0.0.0.0/0", "2001:db8::1").unwrap());
+        assert!(contains("10.0.0.0/8", "nope").is_err());
+    }
+
+    #[test]
+    fn ports() {
+        assert!(opens_port("tcp", Some(22), Some(22), 22));
+        assert!(opens_port("6", Some(0), Some(65535), 3389));
+        assert!(!opens_port("tcp", Some(80), Some(443), 22));
+        assert!(opens_port("-1", None, None, 22));
+        assert!(opens_port("udp", Some(-1), Some(-1), 53));
+        assert!(!opens_port("icmp", Some(-1), Some(-1), 22));
+        assert!(opens_port("tcp", None, None, 22));
+    }
+}

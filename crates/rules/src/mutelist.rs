@@ -1,0 +1,210 @@
+//! The mutelist: accepted risks, each with a reason and an expiry date. A muted
+//! finding keeps its original status beside MUTED; an expired entry stops muting and
+//! is reported, so that acceptances are reviewed rather than forgotten.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::finding::{Finding, Status};
+
+/// The mutelist file as written.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MutelistFile {
+    pub mutes: Vec<MuteEntry>,
+}
+
+/// One accepted risk. Patterns are globs (`*`, `?`, `[a-z]`); an omitted pattern
+/// matches everything. Every listed tag must match.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuteEntry {
+    #[serde(default = "star")]
+    pub rule: String,
+    #[serde(default = "star")]
+    pub resource: String,
+    #[serde(default = "star")]
+    pub account: String,
+    #[serde(default = "star")]
+    pub region: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Why the risk is accepted, and by whom.
+    pub reason: String,
+    /// Last day the entry mutes (YYYY-MM-DD).
+    pub expires: NaiveDate,
+}
+
+fn star() -> String {
+    "*".to_owned()
+}
+
+#[derive(Debug, Error)]
+pub enum MutelistError {
+    #[error("cannot read mutelist {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("mutelist {path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        path: String,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+/// An entry whose expiry date has passed; it no longer mutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpiredMute {
+    pub index: usize,
+    pub rule: String,
+    pub resource: String,
+    pub reason: String,
+    pub expired: NaiveDate,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    entry: MuteEntry,
+    rule: GlobMatcher,
+    resource: GlobMatcher,
+    account: GlobMatcher,
+    region: GlobMatcher,
+    tags: Vec<(String, GlobMatcher)>,
+}
+
+/// A loaded mutelist.
+#[derive(Debug, Default)]
+pub struct Mutelist {
+    entries: Vec<Compiled>,
+}
+
+impl Mutelist {
+    pub fn load(path: &Path) -> Result<Mutelist, MutelistError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MutelistError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Mutelist::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks a mutelist; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Mutelist, MutelistError> {
+        let invalid = |line, message| MutelistError::Invalid {
+            path: origin.to_owned(),
+            line,
+            message,
+        };
+        let file: MutelistFile = serde_saphyr::from_str(text).map_err(|e| {
+            invalid(
+                e.location().map(|l| l.line() as usize),
+                e.to_string().lines().next().unwrap_or("").to_owned(),
+            )
+        })?;
+        let glob = |field: &str, index: usize, pattern: &str| {
+            Glob::new(pattern)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| invalid(None, format!("mutes[{index}].{field}: {e}")))
+        };
+        let mut entries = Vec::new();
+        for (index, entry) in file.mutes.into_iter().enumerate() {
+            if entry.reason.trim().is_empty() {
+                return Err(invalid(
+                    None,
+                    format!("mutes[{index}].reason: every mute needs a reason"),
+                ));
+            }
+            let tags = entry
+                .tags
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), glob(&format!("tags.{k}"), index, v)?)))
+                .collect::<Result<Vec<_>, MutelistError>>()?;
+            entries.push(Compiled {
+                rule: glob("rule", index, &entry.rule)?,
+                resource: glob("resource", index, &entry.resource)?,
+                account: glob("account", index, &entry.account)?,
+                region: glob("region", index, &entry.region)?,
+                tags,
+                entry,
+            });
+        }
+        Ok(Mutelist { entries })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Mutes FAIL and ERROR findings that a live entry matches, and returns the
+    /// entries that have expired (as of `today`).
+    pub fn apply(&self, findings: &mut [Finding], today: NaiveDate) -> Vec<ExpiredMute> {
+        let expired: Vec<ExpiredMute> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.entry.expires < today)
+            .map(|(index, c)| ExpiredMute {
+                index,
+                rule: c.entry.rule.clone(),
+                resource: c.entry.resource.clone(),
+                reason: c.entry.reason.clone(),
+                expired: c.entry.expires,
+            })
+            .collect();
+        for expired in &expired {
+            tracing::warn!(
+                entry = expired.index,
+                rule = %expired.rule,
+                resource = %expired.resource,
+                expired = %expired.expired,
+                "mutelist entry has expired and no longer mutes; review it"
+            );
+        }
+        let live: Vec<&Compiled> = self
+            .entries
+            .iter()
+            .filter(|c| c.entry.expires >= today)
+            .collect();
+        if live.is_empty() {
+            return expired;
+        }
+        for finding in findings.iter_mut() {
+            if !matches!(finding.status, Status::Fail | Status::Error) {
+                continue;
+            }
+            if let Some(hit) = live.iter().find(|c| c.matches(finding)) {
+                finding.muted_status = Some(finding.status);
+                finding.status = Status::Muted;
+                finding.reason = Some(format!(
+                    "muted until {}: {}",
+                    hit.entry.expires, hit.entry.reason
+                ));
+            }
+        }
+        expired
+    }
+}
+
+impl Compiled {
+    fn matches(&self, f: &Finding) -> bool {
+        self.rule.is_match(&f.rule.id)
+            && self.resource.is_match(&f.resource.id)
+            && self.account.is_match(&f.resource.account)
+            && self.region.is_match(&f.resource.region)
+            && self
+                .tags
+                .iter()
+                .all(|(key, value)| f.resource.tags.get(key).is_some_and(|v| value.is_match(v)))
+    }
+}
