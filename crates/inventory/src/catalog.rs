@@ -128,6 +128,9 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
         "aws.lambda.function",
         "Lambda function with resource policy and URL config",
     ),
+    regional("aws.rds.db_instance", "RDS database instance"),
+    regional("aws.efs.file_system", "EFS file system"),
+    regional("aws.macie.session", "Amazon Macie in a region"),
 ];
 
 /// Every relation kind Vigil knows.

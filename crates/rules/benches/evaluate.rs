@@ -1,1 +1,346 @@
-fn main() {}
+//! Benchmark: evaluates the whole rule pack over a synthetic inventory of 100,000
+//! resources with a realistic mix of types and relations, and prints resources/s,
+//! rule evaluations/s and peak memory. Run with `cargo bench -p vigil-rules`
+//! (`VIGIL_BENCH_RESOURCES=N` to change the size).
+//!
+//! The bar (issue 2): under 2 seconds and under 1 GiB on a 2-core machine.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use vigil_inventory::{Inventory, Relation, Resource};
+use vigil_rules::{EvalContext, RuleSet, Status, evaluate};
+
+/// A small deterministic generator, so every run measures the same inventory.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Resources of each type per account; about 5,000 per account.
+const MIX: &[(&str, usize)] = &[
+    ("aws.iam.user", 300),
+    ("aws.iam.role", 400),
+    ("aws.iam.policy", 300),
+    ("aws.iam.group", 30),
+    ("aws.s3.bucket", 250),
+    ("aws.ec2.vpc", 20),
+    ("aws.ec2.subnet", 100),
+    ("aws.ec2.route_table", 60),
+    ("aws.ec2.network_acl", 40),
+    ("aws.ec2.flow_log", 15),
+    ("aws.ec2.security_group", 800),
+    ("aws.ec2.instance", 700),
+    ("aws.ec2.volume", 900),
+    ("aws.ec2.snapshot", 500),
+    ("aws.kms.key", 100),
+    ("aws.logs.log_group", 300),
+    ("aws.lambda.function", 200),
+    ("aws.secretsmanager.secret", 100),
+    ("aws.rds.db_instance", 30),
+    ("aws.sns.topic", 30),
+    ("aws.cloudtrail.trail", 2),
+];
+
+const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
+
+fn properties(kind: &str, rng: &mut Lcg, n: usize) -> Value {
+    let date = |rng: &mut Lcg| {
+        format!(
+            "2025-{:02}-{:02}T10:00:00Z",
+            1 + rng.next() % 12,
+            1 + rng.next() % 28
+        )
+    };
+    let doc = |rng: &mut Lcg| {
+        let action = rng.pick(&[
+            "s3:GetObject",
+            "ec2:Describe*",
+            "*",
+            "iam:PassRole",
+            "logs:*",
+        ]);
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    };
+    let ingress = |rng: &mut Lcg| {
+        (0..5)
+            .map(|_| {
+                let port = [22, 80, 443, 3389, 5432][(rng.next() % 5) as usize];
+                let cidr = rng.pick(&["10.0.0.0/8", "0.0.0.0/0", "192.168.0.0/16", "::/0"]);
+                json!({"protocol": "tcp", "from_port": port, "to_port": port, "cidr": cidr})
+            })
+            .collect::<Vec<_>>()
+    };
+    match kind {
+        "aws.iam.user" => json!({
+            "arn": format!("user-{n}"), "user_name": format!("user-{n}"), "create_date": date(rng),
+            "password_enabled": rng.chance(50), "password_last_used": if rng.chance(50) { json!(date(rng)) } else { Value::Null },
+            "mfa_active": rng.chance(70), "mfa_devices": [],
+            "access_keys": [{"access_key_id": format!("AKIA{n}"), "status": "Active", "create_date": date(rng), "last_used_date": date(rng), "last_used_service": "s3"}],
+            "attached_policies": if rng.chance(20) { json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]) } else { json!([]) },
+            "inline_policies": [], "groups": ["devs"],
+        }),
+        "aws.iam.role" => json!({
+            "arn": format!("role-{n}"), "role_name": format!("role-{n}"), "path": "/", "create_date": date(rng),
+            "assume_role_policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "attached_policies": [], "inline_policies": [{"name": "inline", "document": doc(rng)}], "role_last_used": Value::Null, "is_service_linked": false,
+        }),
+        "aws.iam.policy" => json!({
+            "arn": format!("policy-{n}"), "policy_name": format!("policy-{n}"), "is_aws_managed": rng.chance(30),
+            "attachment_count": rng.next() % 3, "document": doc(rng), "default_version_id": "v1",
+        }),
+        "aws.iam.group" => {
+            json!({"arn": format!("group-{n}"), "group_name": format!("group-{n}"), "attached_policies": [], "inline_policies": []})
+        }
+        "aws.s3.bucket" => json!({
+            "bucket_region": "us-east-1", "creation_date": date(rng),
+            "encryption": if rng.chance(80) { json!({"sse_algorithm": "AES256", "kms_master_key_id": null, "bucket_key_enabled": false}) } else { Value::Null },
+            "public_access_block": {"block_public_acls": true, "ignore_public_acls": true, "block_public_policy": rng.chance(90), "restrict_public_buckets": true},
+            "policy": if rng.chance(50) { json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}) } else { Value::Null },
+            "policy_is_public": false, "acl_grants": [],
+            "versioning": {"status": if rng.chance(60) { "Enabled" } else { "Suspended" }, "mfa_delete": null},
+            "logging": null, "ownership_controls": "BucketOwnerEnforced", "object_lock": null, "lifecycle_rules": [], "replication_rules": [],
+        }),
+        "aws.ec2.security_group" => json!({
+            "group_id": format!("sg-{n}"), "group_name": if n % 40 == 0 { "default" } else { "app" }, "vpc_id": "vpc-1", "description": "",
+            "is_default": n % 40 == 0, "ingress": ingress(rng), "ingress_from_groups": [],
+            "egress": [{"protocol": "-1", "from_port": null, "to_port": null, "cidr": "0.0.0.0/0"}], "attached_enis": rng.next() % 4,
+        }),
+        "aws.ec2.network_acl" => {
+            json!({"network_acl_id": format!("acl-{n}"), "vpc_id": "vpc-1", "is_default": true, "entries": [
+            {"rule_number": 100, "protocol": "-1", "rule_action": "allow", "egress": false, "cidr": "0.0.0.0/0", "from_port": null, "to_port": null}]})
+        }
+        "aws.ec2.instance" => json!({
+            "instance_id": format!("i-{n}"), "instance_type": "t3.micro", "image_id": "ami-1", "launch_time": date(rng), "state": "running",
+            "metadata_options": {"http_tokens": if rng.chance(60) { "required" } else { "optional" }, "http_endpoint": "enabled", "http_put_response_hop_limit": 1},
+            "public_ip_address": if rng.chance(20) { json!("203.0.113.10") } else { Value::Null },
+            "iam_instance_profile_arn": if rng.chance(70) { json!("profile") } else { Value::Null },
+            "security_group_ids": ["sg-1"], "subnet_id": "subnet-1", "vpc_id": "vpc-1",
+        }),
+        "aws.ec2.volume" => {
+            json!({"volume_id": format!("vol-{n}"), "encrypted": rng.chance(75), "kms_key_id": null, "state": "in-use", "size_gib": 20, "attachments": []})
+        }
+        "aws.ec2.snapshot" => {
+            json!({"snapshot_id": format!("snap-{n}"), "volume_id": "vol-1", "encrypted": rng.chance(75), "start_time": date(rng),
+            "create_volume_permissions": if rng.chance(2) { json!([{"group": "all", "user_id": null}]) } else { json!([]) }})
+        }
+        "aws.ec2.vpc" => {
+            json!({"vpc_id": format!("vpc-{n}"), "cidr_block": "10.0.0.0/16", "ipv6_cidr_blocks": [], "is_default": n % 10 == 0, "state": "available"})
+        }
+        "aws.ec2.subnet" => {
+            json!({"subnet_id": format!("subnet-{n}"), "vpc_id": "vpc-1", "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a", "map_public_ip_on_launch": rng.chance(20)})
+        }
+        "aws.ec2.route_table" => {
+            json!({"route_table_id": format!("rtb-{n}"), "vpc_id": "vpc-1", "routes": [{"destination_cidr": "0.0.0.0/0", "destination_ipv6_cidr": null, "gateway_id": "igw-1", "nat_gateway_id": null, "vpc_peering_connection_id": null, "state": "active"}], "associations": []})
+        }
+        "aws.ec2.flow_log" => {
+            json!({"flow_log_id": format!("fl-{n}"), "resource_id": "vpc-1", "traffic_type": "ALL", "log_destination_type": "s3", "log_destination": "arn:aws:s3:::logs", "deliver_logs_status": "SUCCESS"})
+        }
+        "aws.kms.key" => {
+            json!({"key_id": format!("key-{n}"), "arn": format!("key-{n}"), "key_manager": "CUSTOMER", "key_state": "Enabled", "key_spec": "SYMMETRIC_DEFAULT", "key_usage": "ENCRYPT_DECRYPT", "origin": "AWS_KMS",
+            "rotation_enabled": rng.chance(50), "policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"}]}, "aliases": [], "deletion_date": null})
+        }
+        "aws.logs.log_group" => {
+            json!({"arn": format!("lg-{n}"), "log_group_name": format!("/app/{n}"), "retention_days": if rng.chance(50) { json!(365) } else { Value::Null }, "kms_key_id": null})
+        }
+        "aws.lambda.function" => {
+            json!({"function_arn": format!("fn-{n}"), "function_name": format!("fn-{n}"), "runtime": rng.pick(&["python3.12", "python3.7", "nodejs20.x"]), "role": "role-1",
+            "policy": null, "url_config": null, "environment_variable_names": ["STAGE"], "vpc_id": null, "tracing_mode": "PassThrough"})
+        }
+        "aws.secretsmanager.secret" => {
+            json!({"arn": format!("secret-{n}"), "name": format!("secret-{n}"), "rotation_enabled": rng.chance(50), "rotation_days": 30, "last_rotated_date": date(rng), "last_accessed_date": date(rng), "kms_key_id": null})
+        }
+        "aws.rds.db_instance" => {
+            json!({"db_instance_identifier": format!("db-{n}"), "engine": "postgres", "storage_encrypted": rng.chance(80), "kms_key_id": null, "publicly_accessible": rng.chance(5),
+            "auto_minor_version_upgrade": true, "multi_az": rng.chance(50), "backup_retention_period_days": 7, "deletion_protection": true})
+        }
+        "aws.sns.topic" => {
+            json!({"topic_arn": format!("topic-{n}"), "kms_master_key_id": null, "policy": {"Statement": []}, "subscriptions_confirmed": 1})
+        }
+        "aws.cloudtrail.trail" => {
+            json!({"trail_arn": format!("trail-{n}"), "name": "main", "home_region": "us-east-1", "is_multi_region_trail": true, "is_organization_trail": false,
+            "log_file_validation_enabled": true, "is_logging": true, "latest_delivery_time": date(rng), "s3_bucket_name": "logs", "kms_key_id": null,
+            "cloud_watch_logs_log_group_arn": null, "include_management_events": true, "read_write_type": "All", "data_events": []})
+        }
+        _ => json!({}),
+    }
+}
+
+fn synthetic(total: usize) -> (Vec<Resource>, Vec<Relation>) {
+    let per_account: usize = MIX.iter().map(|(_, n)| n).sum::<usize>() + 1 + REGIONS.len();
+    let accounts = total.div_ceil(per_account);
+    let mut rng = Lcg(42);
+    let mut resources = Vec::with_capacity(total);
+    let mut relations = Vec::new();
+    for a in 0..accounts {
+        let account = format!("{:012}", 100_000_000_000u64 + a as u64);
+        let acct_id = format!("arn:aws::{account}:account");
+        resources.push(Resource::new(&acct_id, "aws.account", &account, "global").with_property("password_policy", Value::Null)
+            .with_property("root", json!({"mfa_active": true, "hardware_mfa": false, "access_key_1_active": false, "access_key_2_active": false, "password_last_used": null, "access_key_1_last_used": null, "access_key_2_last_used": null}))
+            .with_property("alternate_contacts", json!({"security": null, "billing": null, "operations": null}))
+            .with_property("support_role_exists", json!(false))
+            .with_property("s3_public_access_block", Value::Null)
+            .with_property("organization", Value::Null)
+            .with_property("account_summary", json!({})));
+        for region in REGIONS {
+            resources.push(
+                Resource::new(
+                    format!("{acct_id}/{region}"),
+                    "aws.region",
+                    &account,
+                    *region,
+                )
+                .with_property("region", json!(region))
+                .with_property("ebs_encryption_by_default", json!(rng.chance(50)))
+                .with_property("ebs_default_kms_key_id", Value::Null),
+            );
+        }
+        let mut groups = Vec::new();
+        for (kind, count) in MIX {
+            for n in 0..*count {
+                let region = if kind.starts_with("aws.iam") || *kind == "aws.s3.bucket" {
+                    "global"
+                } else {
+                    REGIONS[n % REGIONS.len()]
+                };
+                let id = format!("arn:aws:{kind}:{region}:{account}:{n}");
+                let mut r = Resource::new(&id, *kind, &account, region);
+                r.properties = properties(kind, &mut rng, n);
+                match *kind {
+                    "aws.ec2.security_group" => groups.push(id.clone()),
+                    "aws.ec2.instance" if !groups.is_empty() => {
+                        for _ in 0..2 {
+                            let g = &groups[(rng.next() as usize) % groups.len()];
+                            relations.push(Relation::new(&id, "uses", g));
+                        }
+                    }
+                    _ => {}
+                }
+                resources.push(r);
+                if resources.len() >= total {
+                    return (resources, relations);
+                }
+            }
+        }
+    }
+    (resources, relations)
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let total: usize = std::env::var("VIGIL_BENCH_RESOURCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rules_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let rules = RuleSet::load_dirs(&[rules_dir]).unwrap_or_else(|e| panic!("{e}"));
+
+    let t = Instant::now();
+    let (resources, relations) = synthetic(total);
+    let generated = t.elapsed();
+    let t = Instant::now();
+    let inventory =
+        Inventory::new(resources, relations, Vec::new()).expect("synthetic ids are unique");
+    let indexed = t.elapsed();
+    let ctx = EvalContext::new(
+        Arc::new(inventory),
+        "2026-06-01T00:00:00Z".parse().expect("valid time"),
+    );
+
+    let t = Instant::now();
+    let (findings, stats) = evaluate(&rules, &ctx);
+    let elapsed = t.elapsed();
+    // Extra passes, for profiling the evaluation rather than the set-up.
+    let repeat: usize = std::env::var("VIGIL_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for _ in 0..repeat {
+        let t2 = Instant::now();
+        let again = evaluate(&rules, &ctx);
+        println!(
+            "  repeat pass: {:.3} s, {} findings",
+            t2.elapsed().as_secs_f64(),
+            again.0.len()
+        );
+    }
+    let secs = elapsed.as_secs_f64();
+    if std::env::var_os("VIGIL_BENCH_PER_RULE").is_some() {
+        let mut timings: Vec<(f64, String, usize)> = rules
+            .rules()
+            .iter()
+            .map(|rule| {
+                let t = Instant::now();
+                let (_, s) = vigil_rules::evaluate_where(&rules, &ctx, |r| r.id() == rule.id());
+                (
+                    t.elapsed().as_secs_f64(),
+                    rule.id().to_owned(),
+                    s.evaluations,
+                )
+            })
+            .collect();
+        timings.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (t, id, n) in timings.iter().take(12) {
+            println!("  {t:.3} s  {n:>6} evals  {id}");
+        }
+    }
+    let failed = findings.iter().filter(|f| f.status == Status::Fail).count();
+    let errors = findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .count();
+    println!(
+        "vigil evaluate benchmark ({} threads)",
+        rayon::current_num_threads()
+    );
+    println!("  rules:            {}", rules.len());
+    println!("  resources:        {}", ctx.inventory().len());
+    println!(
+        "  generate / index: {:.3} s / {:.3} s",
+        generated.as_secs_f64(),
+        indexed.as_secs_f64()
+    );
+    println!(
+        "  evaluated:        {} resources, {} rule evaluations, {} findings ({failed} FAIL, {errors} ERROR)",
+        stats.resources,
+        stats.evaluations,
+        findings.len()
+    );
+    println!("  evaluation time:  {secs:.3} s");
+    println!(
+        "  resources/s:      {:.0}",
+        ctx.inventory().len() as f64 / secs
+    );
+    println!("  evaluations/s:    {:.0}", stats.evaluations as f64 / secs);
+    match peak_rss_mib() {
+        Some(mib) => println!("  peak memory:      {mib:.0} MiB (VmHWM, whole process)"),
+        None => println!("  peak memory:      unavailable (no /proc)"),
+    }
+}

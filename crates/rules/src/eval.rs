@@ -10,7 +10,6 @@ use cel::{ExecutionError, Value};
 use rayon::prelude::*;
 use vigil_inventory::{Inventory, ResourceIdx};
 
-use crate::expr::convert::map_get;
 use crate::expr::functions::{reset_touched, take_touched};
 use crate::expr::{EvalContext, Expr};
 use crate::finding::{Evidence, Finding, ResourceRef, Status};
@@ -59,22 +58,26 @@ pub fn evaluate_where(
         .filter_map(|g| g.resource.as_deref())
         .collect();
 
-    let per_resource: Vec<(Vec<Finding>, usize, usize)> = targets
-        .par_iter()
-        .map_init(
-            || ctx.root(),
-            |root, &idx| {
+    // One CEL root context per chunk of resources: contexts are cheap but not free.
+    let per_chunk: Vec<(Vec<Finding>, usize, usize)> = targets
+        .par_chunks(256)
+        .map(|chunk| {
+            let root = ctx.root();
+            let mut out = Vec::new();
+            let (mut runs, mut skipped) = (0, 0);
+            for &idx in chunk {
                 let resource = inventory.resource(idx);
-                let value = ctx.value(idx);
                 let mut scope = root.new_inner_scope();
-                let properties = map_get(&value, "properties")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                scope.add_variable_from_value("resource", value);
-                scope.add_variable_from_value("properties", properties);
+                EvalContext::bind(&mut scope, resource);
+                let subject = Arc::new(ResourceRef {
+                    id: resource.id.clone(),
+                    resource_type: resource.resource_type.clone(),
+                    account: resource.account.clone(),
+                    region: resource.region.clone(),
+                    name: resource.name.clone(),
+                    tags: resource.tags.clone(),
+                });
                 let resource_has_gaps = with_gaps.contains(resource.id.as_str());
-                let mut out = Vec::new();
-                let (mut runs, mut skipped) = (0, 0);
                 for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
                     runs += 1;
                     reset_touched();
@@ -90,6 +93,7 @@ pub fn evaluate_where(
                                 out.push(finding(
                                     ctx,
                                     idx,
+                                    &subject,
                                     meta,
                                     rule,
                                     Status::Error,
@@ -113,18 +117,19 @@ pub fn evaluate_where(
                         (status, reason)
                     };
                     let meta = Arc::clone(&metas[rule.id()]);
-                    out.push(finding(ctx, idx, meta, rule, status, reason));
+                    out.push(finding(ctx, idx, &subject, meta, rule, status, reason));
                 }
-                (out, runs, skipped)
-            },
-        )
+            }
+            (out, runs, skipped)
+        })
         .collect();
 
     let mut stats = EvalStats {
         resources: targets.len(),
         ..EvalStats::default()
     };
-    for (mut out, runs, skipped) in per_resource {
+    findings.reserve(per_chunk.iter().map(|(out, _, _)| out.len()).sum());
+    for (mut out, runs, skipped) in per_chunk {
         stats.evaluations += runs;
         stats.not_applicable += skipped;
         findings.append(&mut out);
@@ -172,6 +177,7 @@ fn unseen_reads(inventory: &Inventory, idx: ResourceIdx, rule: &Rule) -> Option<
 fn finding(
     ctx: &EvalContext,
     idx: ResourceIdx,
+    subject: &Arc<ResourceRef>,
     meta: Arc<RuleFile>,
     rule: &Rule,
     status: Status,
@@ -208,14 +214,7 @@ fn finding(
     };
     Finding {
         rule: meta,
-        resource: ResourceRef {
-            id: resource.id.clone(),
-            resource_type: resource.resource_type.clone(),
-            account: resource.account.clone(),
-            region: resource.region.clone(),
-            name: resource.name.clone(),
-            tags: resource.tags.clone(),
-        },
+        resource: Arc::clone(subject),
         status,
         reason,
         muted_status: None,
@@ -248,14 +247,14 @@ fn gap_findings(
             let id = format!("{}/{}/{}", gap.account, gap.region, rule.meta.resource);
             out.push(Finding {
                 rule: Arc::clone(&metas[rule.id()]),
-                resource: ResourceRef {
+                resource: Arc::new(ResourceRef {
                     id,
                     resource_type: rule.meta.resource.clone(),
                     account: gap.account.clone(),
                     region: gap.region.clone(),
                     name: None,
                     tags: BTreeMap::new(),
-                },
+                }),
                 status: Status::Error,
                 reason: Some(format!(
                     "could not list {}: {}",
@@ -271,4 +270,13 @@ fn gap_findings(
         }
     }
     out
+}
+
+/// Evaluates one expression over one resource, outside a scan: the scorer uses it for
+/// maturity facts. Builds a fresh CEL context, so it suits a few calls, not a loop.
+pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result<bool, String> {
+    let root = ctx.root();
+    let mut scope = root.new_inner_scope();
+    EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
+    run(expr, &scope)
 }

@@ -87,7 +87,8 @@ pub struct Evidence {
 pub struct Finding {
     /// The rule's metadata, shared by all its findings.
     pub rule: Arc<RuleFile>,
-    pub resource: ResourceRef,
+    /// Shared by all findings about the same resource.
+    pub resource: Arc<ResourceRef>,
     pub status: Status,
     /// Why: the error for ERROR, the mutelist reason for MUTED.
     pub reason: Option<String>,

@@ -18,7 +18,7 @@ pub mod mapping;
 mod mutelist;
 mod rule;
 
-pub use eval::{EvalStats, evaluate, evaluate_where};
+pub use eval::{EvalStats, evaluate, evaluate_expr, evaluate_where};
 pub use expr::{EvalContext, Expr, HELPERS, Helper};
 pub use finding::{Evidence, Finding, ResourceRef, Status};
 pub use fixtures::{

@@ -5,6 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cel::Value;
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, KeyRef};
 use serde_json::Value as Json;
 
@@ -27,6 +31,27 @@ pub fn to_cel(json: &Json) -> Value {
                 .collect();
             Value::Map(cel::objects::Map { map: Arc::new(map) })
         }
+    }
+}
+
+/// JSON straight to the interpreter's value tree, borrowing every string from the
+/// inventory: binding a variable this way allocates only the containers, where going
+/// through [`Value`] would copy the whole tree twice.
+pub fn to_val(json: &Json) -> Box<dyn Val + '_> {
+    match json {
+        Json::Null => Box::new(CelNull),
+        Json::Bool(b) => Box::new(CelBool::from(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Box::new(CelInt::from(i)),
+            None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        Json::String(s) => Box::new(CelString::from(s.as_str())),
+        Json::Array(items) => Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>())),
+        Json::Object(map) => Box::new(CelMap::from(
+            map.iter()
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
     }
 }
 

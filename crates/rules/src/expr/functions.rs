@@ -263,6 +263,9 @@ impl Shared {
 #[derive(Clone)]
 pub struct EvalContext {
     shared: Arc<Shared>,
+    /// The CEL standard environment, built once: building it is far dearer than
+    /// evaluating a condition.
+    env: Arc<cel::Env>,
 }
 
 impl std::fmt::Debug for EvalContext {
@@ -319,6 +322,7 @@ impl EvalContext {
                 values,
                 now,
             }),
+            env: Arc::new(cel::Env::stdlib()),
         }
     }
 
@@ -330,14 +334,52 @@ impl EvalContext {
         self.shared.now
     }
 
-    /// The CEL value of a resource, converted once and shared.
+    /// The CEL value of a resource, converted once and shared: for resources that
+    /// graph helpers hand out again and again.
     pub fn value(&self, idx: ResourceIdx) -> Value {
         self.shared.value(idx)
     }
 
-    /// A root CEL context with every helper registered. Build one per thread.
-    pub fn root(&self) -> Context<'static, 'static> {
-        let mut ctx = Context::default();
+    /// Binds `resource` and `properties` for one resource in a scope, borrowing from
+    /// the inventory. The subject's `resource` carries id, type, account, region, name
+    /// and tags; its properties are read through `properties` (converting them once
+    /// rather than twice).
+    pub fn bind<'v>(scope: &mut Context<'_, 'v>, resource: &'v Resource) {
+        let s = |text: &'v str| -> Box<dyn cel::common::value::Val + 'v> {
+            Box::new(cel::common::types::CelString::from(text))
+        };
+        let mut head: HashMap<
+            cel::common::types::CelMapKey<'v>,
+            Box<dyn cel::common::value::Val + 'v>,
+        > = HashMap::with_capacity(6);
+        head.insert("id".into(), s(&resource.id));
+        head.insert("type".into(), s(&resource.resource_type));
+        head.insert("account".into(), s(&resource.account));
+        head.insert("region".into(), s(&resource.region));
+        head.insert(
+            "name".into(),
+            match &resource.name {
+                Some(name) => s(name),
+                None => Box::new(cel::common::types::CelNull),
+            },
+        );
+        let tags: HashMap<_, _> = resource
+            .tags
+            .iter()
+            .map(|(k, v)| (cel::common::types::CelMapKey::from(k.as_str()), s(v)))
+            .collect();
+        head.insert(
+            "tags".into(),
+            Box::new(cel::common::types::CelMap::from(tags)),
+        );
+        scope.add_variable_as_val("resource", Box::new(cel::common::types::CelMap::from(head)));
+        scope.add_variable_as_val("properties", super::convert::to_val(&resource.properties));
+    }
+
+    /// A root CEL context with every helper registered. Build one per thread or per
+    /// chunk of work; `'v` is how long the variables bound below it may borrow.
+    pub fn root<'v>(&self) -> Context<'static, 'v> {
+        let mut ctx = Context::with_env(Arc::clone(&self.env));
         let mut add =
             |name: &'static str, f: fn(&Shared, &[Value]) -> Result<Value, ExecutionError>| {
                 let shared = Arc::clone(&self.shared);

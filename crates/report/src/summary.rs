@@ -1,0 +1,203 @@
+//! The terminal summary: findings by severity, the worst failures, what could not be
+//! seen, the CAF/WAF scorecard, and each account's epic maturity with one line of next
+//! step each.
+
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use vigil_rules::{Finding, Severity, Status};
+use vigil_score::{AreaScore, EnablerStatus, Scorecard};
+
+/// Facts about the scan that the findings do not carry.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryInfo {
+    pub resources: usize,
+    pub rules: usize,
+    pub evaluations: usize,
+    /// Collection gaps, one line each.
+    pub gaps: Vec<String>,
+    /// Expired mutelist entries, one line each.
+    pub expired_mutes: Vec<String>,
+    /// How many failures to list by name.
+    pub top_failures: usize,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(header.iter().map(|h| Cell::new(h)));
+    t
+}
+
+fn score_text(score: Option<f64>) -> String {
+    score.map_or("-".to_owned(), |s| format!("{s:.1}%"))
+}
+
+fn area_table(title: &str, areas: &[AreaScore]) -> String {
+    let mut t = table(&[title, "pass", "fail", "error", "muted", "score"]);
+    for a in areas {
+        t.add_row(vec![
+            a.name.clone(),
+            a.counts.pass.to_string(),
+            a.counts.fail.to_string(),
+            a.counts.error.to_string(),
+            a.counts.muted.to_string(),
+            score_text(a.score),
+        ]);
+    }
+    t.to_string()
+}
+
+/// Renders the whole summary as text.
+pub fn render(findings: &[Finding], scorecard: &Scorecard, info: &SummaryInfo) -> String {
+    let mut out = String::new();
+    let count = |s: Severity, st: Status| {
+        findings
+            .iter()
+            .filter(|f| f.rule.severity == s && f.status == st)
+            .count()
+    };
+    out.push_str(&format!(
+        "Vigil: {} resources, {} rules, {} evaluations, {} findings\n\n",
+        info.resources,
+        info.rules,
+        info.evaluations,
+        findings.len()
+    ));
+    let mut t = table(&["severity", "FAIL", "ERROR", "MUTED", "PASS"]);
+    for s in Severity::ALL {
+        t.add_row(vec![
+            s.to_string(),
+            count(s, Status::Fail).to_string(),
+            count(s, Status::Error).to_string(),
+            count(s, Status::Muted).to_string(),
+            count(s, Status::Pass).to_string(),
+        ]);
+    }
+    out.push_str(&format!("Findings by severity\n{t}\n\n"));
+
+    let mut failures: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    failures.sort_by(|a, b| {
+        b.rule
+            .severity
+            .cmp(&a.rule.severity)
+            .then(a.rule.id.cmp(&b.rule.id))
+    });
+    if !failures.is_empty() {
+        let mut t = table(&["severity", "rule", "resource", "title"]);
+        for f in failures.iter().take(info.top_failures.max(1)) {
+            t.add_row(vec![
+                f.rule.severity.to_string(),
+                f.rule.id.clone(),
+                f.resource
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| f.resource.id.clone()),
+                f.rule.title.clone(),
+            ]);
+        }
+        let more = failures.len().saturating_sub(info.top_failures.max(1));
+        out.push_str(&format!(
+            "Failures{}\n{t}\n",
+            if more > 0 {
+                format!(
+                    " (first {}; {more} more in the full output)",
+                    info.top_failures.max(1)
+                )
+            } else {
+                String::new()
+            }
+        ));
+        out.push('\n');
+    }
+
+    let errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .collect();
+    if !info.gaps.is_empty() || !errors.is_empty() {
+        out.push_str(&format!(
+            "Not seen: {} collection gap(s); {} finding(s) could not be evaluated (ERROR, never counted as PASS)\n",
+            info.gaps.len(),
+            errors.len()
+        ));
+        for g in info.gaps.iter().take(20) {
+            out.push_str(&format!("  - {g}\n"));
+        }
+        if info.gaps.len() > 20 {
+            out.push_str(&format!("  … and {} more\n", info.gaps.len() - 20));
+        }
+        out.push('\n');
+    }
+    if !info.expired_mutes.is_empty() {
+        out.push_str("Expired mutelist entries (no longer muting; review them):\n");
+        for m in &info.expired_mutes {
+            out.push_str(&format!("  - {m}\n"));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&format!(
+        "CAF Security Perspective components\n{}\n\n",
+        area_table("component", &scorecard.caf_components)
+    ));
+    out.push_str(&format!(
+        "Well-Architected security pillar areas\n{}\n\n",
+        area_table("area", &scorecard.waf_areas)
+    ));
+
+    for account in &scorecard.accounts {
+        let mut t = table(&["epic", "level", "next step"]);
+        for e in &account.epics {
+            let level = format!(
+                "{}/3{}",
+                e.level,
+                if e.rests_on_declarations {
+                    " (declared)"
+                } else {
+                    ""
+                }
+            );
+            t.add_row(vec![
+                e.title.clone(),
+                level,
+                e.next_step
+                    .clone()
+                    .unwrap_or_else(|| "at the top level".into()),
+            ]);
+        }
+        out.push_str(&format!(
+            "Security epics maturity, account {}\n{t}\n\n",
+            account.account
+        ));
+        let mut t = table(&["key security enabler", "status", "next step"]);
+        for e in &account.enablers {
+            let status = match e.status {
+                EnablerStatus::Unaddressed => "Unaddressed",
+                EnablerStatus::Engaged => "Engaged",
+                EnablerStatus::Completed => "Completed",
+            };
+            let status = format!(
+                "{status}{}",
+                if e.rests_on_declarations {
+                    " (declared)"
+                } else {
+                    ""
+                }
+            );
+            t.add_row(vec![
+                e.title.clone(),
+                status,
+                e.next_step.clone().unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&format!(
+            "Key security enablers, account {}\n{t}\n",
+            account.account
+        ));
+    }
+    out
+}

@@ -1,0 +1,135 @@
+//! Command-line arguments, parsed by clap, before any validation of their contents.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Cloud-posture scanner for AWS: findings mapped to the CAF Security Perspective, the Well-Architected security pillar, CIS and FSBP",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logging (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the rules over an inventory and print findings and the scorecard.
+    Scan(ScanArgs),
+    /// List, show and test rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Terminal summary.
+    Table,
+    /// OCSF 1.6 Compliance Findings as a JSON array.
+    Ocsf,
+    /// OCSF findings, one JSON object per line.
+    Ndjson,
+    /// One row per finding.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleSelection {
+    /// Extra rule directory (repeatable); its rules are added to the built-in pack.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Leave the built-in rule pack out.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Inventory snapshot to evaluate (written by `vigil collect`).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Mutelist of accepted risks (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub mutelist: Option<PathBuf>,
+    /// Attestation file of declared evidence (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the findings here instead of stdout; the summary still goes to stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the scorecard as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub scorecard: Option<PathBuf>,
+    /// Exit with status 1 when a failure at or above this severity remains.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<vigil_rules::Severity>,
+    /// Evaluate as of this time (RFC 3339) instead of now; for reproducible reports.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many failures the summary lists by name.
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+}
+
+fn parse_severity(text: &str) -> Result<vigil_rules::Severity, String> {
+    vigil_rules::Severity::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a severity: informational, low, medium, high, critical")
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules.
+    List {
+        #[command(flatten)]
+        selection: RuleSelection,
+        /// `table` or `json`.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Show one rule: documentation, mappings, condition and fixtures.
+    Show {
+        id: String,
+        #[command(flatten)]
+        selection: RuleSelection,
+    },
+    /// Run rule fixtures: the built-in pack's, and those of DIR when given.
+    Test {
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        no_builtin_rules: bool,
+    },
+    /// List the helper functions conditions can call.
+    Functions,
+    /// List resource types and relation kinds.
+    Types,
+    /// Explain the maturity model of every epic and enabler.
+    Maturity,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}

@@ -1,0 +1,109 @@
+//! `vigil scan`: snapshot → findings → mutelist → scorecard → outputs.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use vigil_inventory::{Inventory, Snapshot};
+use vigil_report::ocsf::ScanInfo;
+use vigil_report::summary::{SummaryInfo, render};
+use vigil_rules::{EvalContext, Mutelist, Status, evaluate};
+use vigil_score::{Attestations, score};
+
+use crate::cli::{OutputFormat, ScanArgs};
+use crate::pack::{load_models, load_rules};
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    let started_at = Utc::now();
+    let rules = load_rules(&args.selection)?;
+    let models = load_models(&rules)?;
+    let attestations = match &args.attestations {
+        Some(path) => Attestations::load(path, &models)?,
+        None => Attestations::default(),
+    };
+    let mutelist = match &args.mutelist {
+        Some(path) => Mutelist::load(path)?,
+        None => Mutelist::default(),
+    };
+    let text = std::fs::read_to_string(&args.snapshot)
+        .with_context(|| format!("cannot read snapshot {}", args.snapshot.display()))?;
+    let snapshot = Snapshot::from_json(&text)
+        .with_context(|| format!("snapshot {}", args.snapshot.display()))?;
+    let inventory = Inventory::from_snapshot(snapshot)
+        .with_context(|| format!("snapshot {}", args.snapshot.display()))?;
+    let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
+    let now = args.now.unwrap_or(started_at);
+    let ctx = EvalContext::new(Arc::new(inventory), now);
+
+    let (mut findings, stats) = evaluate(&rules, &ctx);
+    let expired = mutelist.apply(&mut findings, now.date_naive());
+    let scorecard = score(&findings, &ctx, &models, &attestations);
+    tracing::info!(
+        resources = stats.resources,
+        evaluations = stats.evaluations,
+        findings = findings.len(),
+        "scan evaluated"
+    );
+
+    let scan = ScanInfo {
+        scan_id: format!("vigil-{}", started_at.format("%Y%m%dT%H%M%S%.3fZ")),
+        started_at,
+        finished_at: Utc::now(),
+        product_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let summary = SummaryInfo {
+        resources: ctx.inventory().len(),
+        rules: rules.len(),
+        evaluations: stats.evaluations,
+        gaps,
+        expired_mutes: expired
+            .iter()
+            .map(|m| {
+                format!(
+                    "#{} rule {} resource {} expired {}: {}",
+                    m.index, m.rule, m.resource, m.expired, m.reason
+                )
+            })
+            .collect(),
+        top_failures: args.top,
+    };
+
+    let stdout = std::io::stdout();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(stdout.lock())),
+    };
+    match args.format {
+        OutputFormat::Table => out.write_all(render(&findings, &scorecard, &summary).as_bytes())?,
+        OutputFormat::Ocsf => vigil_report::ocsf::write_ocsf_json(&mut out, &findings, &scan)?,
+        OutputFormat::Ndjson => vigil_report::ocsf::write_ndjson(&mut out, &findings, &scan)?,
+        OutputFormat::Csv => vigil_report::write_csv(&mut out, &findings)?,
+    }
+    out.flush()?;
+    drop(out);
+    if args.output.is_some() && args.format != OutputFormat::Table {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(render(&findings, &scorecard, &summary).as_bytes())?;
+    }
+    if let Some(path) = &args.scorecard {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        serde_json::to_writer_pretty(BufWriter::new(file), &scorecard)?;
+    }
+
+    let breach = args.fail_on.is_some_and(|threshold| {
+        findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.rule.severity >= threshold)
+    });
+    Ok(if breach {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
