@@ -123,8 +123,8 @@ fn properties(kind: &str, rng: &mut Lcg, n: usize) -> Value {
             "logging": null, "ownership_controls": "BucketOwnerEnforced", "object_lock": null, "lifecycle_rules": [], "replication_rules": [],
         }),
         "aws.ec2.security_group" => json!({
-            "group_id": format!("sg-{n}"), "group_name": if n % 40 == 0 { "default" } else { "app" }, "vpc_id": "vpc-1", "description": "",
-            "is_default": n % 40 == 0, "ingress": ingress(rng), "ingress_from_groups": [],
+            "group_id": format!("sg-{n}"), "group_name": if n.is_multiple_of(40) { "default" } else { "app" }, "vpc_id": "vpc-1", "description": "",
+            "is_default": n.is_multiple_of(40), "ingress": ingress(rng), "ingress_from_groups": [],
             "egress": [{"protocol": "-1", "from_port": null, "to_port": null, "cidr": "0.0.0.0/0"}], "attached_enis": rng.next() % 4,
         }),
         "aws.ec2.network_acl" => {
@@ -146,7 +146,7 @@ fn properties(kind: &str, rng: &mut Lcg, n: usize) -> Value {
             "create_volume_permissions": if rng.chance(2) { json!([{"group": "all", "user_id": null}]) } else { json!([]) }})
         }
         "aws.ec2.vpc" => {
-            json!({"vpc_id": format!("vpc-{n}"), "cidr_block": "10.0.0.0/16", "ipv6_cidr_blocks": [], "is_default": n % 10 == 0, "state": "available"})
+            json!({"vpc_id": format!("vpc-{n}"), "cidr_block": "10.0.0.0/16", "ipv6_cidr_blocks": [], "is_default": n.is_multiple_of(10), "state": "available"})
         }
         "aws.ec2.subnet" => {
             json!({"subnet_id": format!("subnet-{n}"), "vpc_id": "vpc-1", "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a", "map_public_ip_on_launch": rng.chance(20)})

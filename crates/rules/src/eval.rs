@@ -234,7 +234,7 @@ fn gap_findings(
     let mut seen = HashSet::new();
     for rule in rules.rules().iter().filter(|r| keep(r)) {
         for gap in inventory.gaps() {
-            if !gap.resource_types.iter().any(|t| *t == rule.meta.resource) {
+            if !gap.resource_types.contains(&rule.meta.resource) {
                 continue;
             }
             if !seen.insert((

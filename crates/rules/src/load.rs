@@ -470,7 +470,6 @@ remediation:
                 "capability: Logging and monitoring",
             )
             .replace("SEC08-BP04", "SEC08-BP09")
-            .replace("component: Preventive", "component: Preventive")
             .replace(
                 r#"condition: properties.versioning.status == "Enabled""#,
                 "condition: properties.versioning.status ==",

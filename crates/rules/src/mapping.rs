@@ -306,38 +306,6 @@ impl fmt::Display for Epic {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waf_practice_ids() {
-        assert!(is_waf_practice("SEC01-BP01"));
-        assert!(is_waf_practice("SEC03-BP09"));
-        assert!(is_waf_practice("SEC11-BP08"));
-        assert!(!is_waf_practice("SEC09-BP04"), "SEC09 has three practices");
-        assert!(!is_waf_practice("SEC12-BP01"));
-        assert!(!is_waf_practice("SEC1-BP01"));
-        assert!(!is_waf_practice("SEC01-BP1"));
-        assert!(!is_waf_practice("sec01-bp01"));
-        let total: u32 = WAF_PRACTICES_PER_QUESTION
-            .iter()
-            .map(|&n| u32::from(n))
-            .sum();
-        assert_eq!(total, 63);
-    }
-
-    #[test]
-    fn epics_round_trip_through_ids() {
-        for epic in Epic::ALL {
-            assert_eq!(Epic::from_id(epic.id()), Some(epic));
-            let json = serde_json::to_string(&epic).unwrap();
-            assert_eq!(json, format!("\"{}\"", epic.id()));
-        }
-        assert_eq!(Epic::ALL.iter().filter(|e| e.is_core()).count(), 5);
-    }
-}
-
 /// CIS AWS Foundations Benchmark v3.0.0 recommendations (62), with short titles.
 pub const CIS_AWS_V3: &[(&str, &str)] = &[
     ("1.1", "Maintain current contact details"),
@@ -499,5 +467,37 @@ pub fn is_fsbp_control(id: &str) -> bool {
                 && number.chars().all(|c| c.is_ascii_digit())
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waf_practice_ids() {
+        assert!(is_waf_practice("SEC01-BP01"));
+        assert!(is_waf_practice("SEC03-BP09"));
+        assert!(is_waf_practice("SEC11-BP08"));
+        assert!(!is_waf_practice("SEC09-BP04"), "SEC09 has three practices");
+        assert!(!is_waf_practice("SEC12-BP01"));
+        assert!(!is_waf_practice("SEC1-BP01"));
+        assert!(!is_waf_practice("SEC01-BP1"));
+        assert!(!is_waf_practice("sec01-bp01"));
+        let total: u32 = WAF_PRACTICES_PER_QUESTION
+            .iter()
+            .map(|&n| u32::from(n))
+            .sum();
+        assert_eq!(total, 63);
+    }
+
+    #[test]
+    fn epics_round_trip_through_ids() {
+        for epic in Epic::ALL {
+            assert_eq!(Epic::from_id(epic.id()), Some(epic));
+            let json = serde_json::to_string(&epic).unwrap();
+            assert_eq!(json, format!("\"{}\"", epic.id()));
+        }
+        assert_eq!(Epic::ALL.iter().filter(|e| e.is_core()).count(), 5);
     }
 }

@@ -208,3 +208,171 @@ impl Compiled {
                 .all(|(key, value)| f.resource.tags.get(key).is_some_and(|v| value.is_match(v)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Evidence, ResourceRef};
+    use crate::mapping::{CafComponent, Epic, Severity, WafArea};
+    use crate::rule::{CafMapping, Compliance, Remediation, RuleFile, RuleStatus, WafMapping};
+    use std::sync::Arc;
+
+    fn finding(rule: &str, resource: &str, status: Status, tags: &[(&str, &str)]) -> Finding {
+        Finding {
+            rule: Arc::new(RuleFile {
+                id: rule.into(),
+                title: "t".into(),
+                severity: Severity::High,
+                resource: "aws.s3.bucket".into(),
+                description: "d".into(),
+                rationale: "r".into(),
+                condition: "true".into(),
+                applies_when: None,
+                caf: CafMapping {
+                    component: CafComponent::Preventive,
+                    capability: "Data protection".into(),
+                },
+                waf: WafMapping {
+                    area: WafArea::Data,
+                    practice: "SEC08-BP04".into(),
+                },
+                epics: vec![Epic::DataProtection],
+                compliance: Compliance::default(),
+                remediation: Remediation {
+                    text: "fix".into(),
+                    cli: None,
+                    terraform: None,
+                },
+                references: vec![],
+                status: RuleStatus::Stable,
+                since: None,
+            }),
+            resource: Arc::new(ResourceRef {
+                id: resource.into(),
+                resource_type: "aws.s3.bucket".into(),
+                account: "111122223333".into(),
+                region: "global".into(),
+                name: None,
+                tags: tags
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            }),
+            status,
+            reason: None,
+            muted_status: None,
+            evidence: Evidence::default(),
+        }
+    }
+
+    const LIST: &str = r#"
+mutes:
+  - rule: s3_bucket_policy_*
+    resource: "arn:aws:s3:::public-*"
+    reason: public website, reviewed by the web team
+    expires: 2027-03-31
+  - rule: "*"
+    tags: {env: "sandbox*"}
+    reason: sandbox accounts are out of scope
+    expires: 2027-01-01
+  - rule: s3_bucket_versioning_enabled
+    reason: temporary
+    expires: 2026-10-31
+"#;
+
+    #[test]
+    fn mutes_matching_failures_with_reason_and_keeps_the_original_status() {
+        let list = Mutelist::parse(LIST, "mutelist.yaml").unwrap();
+        let mut findings = vec![
+            finding(
+                "s3_bucket_policy_not_public",
+                "arn:aws:s3:::public-site",
+                Status::Fail,
+                &[],
+            ),
+            finding(
+                "s3_bucket_policy_not_public",
+                "arn:aws:s3:::private",
+                Status::Fail,
+                &[],
+            ),
+            finding(
+                "s3_bucket_policy_not_public",
+                "arn:aws:s3:::public-ok",
+                Status::Pass,
+                &[],
+            ),
+            finding(
+                "kms_key_rotation_enabled",
+                "key",
+                Status::Error,
+                &[("env", "sandbox-3")],
+            ),
+        ];
+        let expired = list.apply(&mut findings, "2026-11-23".parse().unwrap());
+        assert_eq!(findings[0].status, Status::Muted);
+        assert_eq!(findings[0].muted_status, Some(Status::Fail));
+        assert!(
+            findings[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("public website")
+        );
+        assert_eq!(findings[1].status, Status::Fail, "other resource not muted");
+        assert_eq!(findings[2].status, Status::Pass, "passes are never muted");
+        assert_eq!(findings[3].status, Status::Muted, "tag pattern matches");
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].rule, "s3_bucket_versioning_enabled");
+    }
+
+    #[test]
+    fn an_expired_entry_stops_muting() {
+        let list = Mutelist::parse(LIST, "mutelist.yaml").unwrap();
+        let mut findings = vec![finding(
+            "s3_bucket_versioning_enabled",
+            "b",
+            Status::Fail,
+            &[],
+        )];
+        list.apply(&mut findings, "2026-10-31".parse().unwrap());
+        assert_eq!(
+            findings[0].status,
+            Status::Muted,
+            "still live on its last day"
+        );
+        let mut findings = vec![finding(
+            "s3_bucket_versioning_enabled",
+            "b",
+            Status::Fail,
+            &[],
+        )];
+        let expired = list.apply(&mut findings, "2026-11-01".parse().unwrap());
+        assert_eq!(findings[0].status, Status::Fail);
+        assert_eq!(expired.len(), 1);
+    }
+
+    #[test]
+    fn bad_mutelists_are_errors_that_say_where() {
+        let err = Mutelist::parse(
+            "mutes:\n  - rule: x\n    reason: \"\"\n    expires: 2027-01-01\n",
+            "m.yaml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mutes[0].reason"), "{err}");
+        let err = Mutelist::parse("mutes:\n  - rule: x\n    reason: r\n", "m.yaml").unwrap_err();
+        assert!(err.to_string().contains("expires"), "{err}");
+        let err = Mutelist::parse(
+            "mutes:\n  - rule: \"[\"\n    reason: r\n    expires: 2027-01-01\n",
+            "m.yaml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mutes[0].rule"), "{err}");
+        let err = Mutelist::parse(
+            "mutes:\n  - rule: x\n    reason: r\n    expires: soon\n",
+            "m.yaml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("mutelist m.yaml"), "{err}");
+    }
+}

@@ -98,3 +98,67 @@ fn committed_rule_schema_is_current() {
         "rules/rule.schema.json is stale: run with VIGIL_UPDATE_SCHEMAS=1"
     );
 }
+
+#[test]
+fn the_pack_has_at_least_sixty_rules_across_the_required_services() {
+    let set = pack();
+    assert!(set.len() >= 60, "only {} rules", set.len());
+    for service in [
+        "iam",
+        "s3",
+        "ec2",
+        "kms",
+        "cloudtrail",
+        "config",
+        "cloudwatch",
+        "logs",
+        "guardduty",
+        "securityhub",
+        "accessanalyzer",
+        "account",
+    ] {
+        assert!(
+            set.rules()
+                .iter()
+                .any(|r| r.id().starts_with(&format!("{service}_"))),
+            "no rule for {service}"
+        );
+    }
+}
+
+/// Every CIS AWS Foundations v3.0.0 recommendation in sections 1–5 that an API can
+/// show has at least one rule; the rest are listed as manual in `mapping.rs`.
+#[test]
+fn every_automatable_cis_v3_recommendation_is_covered() {
+    let set = pack();
+    let covered: BTreeSet<&str> = set
+        .rules()
+        .iter()
+        .flat_map(|r| r.meta.compliance.cis_aws_v3.iter().map(String::as_str))
+        .collect();
+    let missing: Vec<&str> = vigil_rules::mapping::CIS_AWS_V3
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !covered.contains(id) && !vigil_rules::mapping::CIS_AWS_V3_MANUAL.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "CIS v3 recommendations without a rule: {missing:?}"
+    );
+}
+
+/// Every rule is mapped to all the frameworks the scorecard reports on.
+#[test]
+fn every_rule_is_mapped_to_caf_waf_epics_and_a_compliance_reference_or_practice() {
+    for rule in pack().rules() {
+        let m = &rule.meta;
+        assert!(!m.epics.is_empty(), "{}", m.id);
+        assert!(
+            vigil_rules::mapping::is_waf_practice(&m.waf.practice),
+            "{}",
+            m.id
+        );
+        assert!(!m.remediation.text.trim().is_empty(), "{}", m.id);
+        assert!(!m.references.is_empty(), "{}: no references", m.id);
+    }
+}

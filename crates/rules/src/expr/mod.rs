@@ -144,10 +144,9 @@ impl Expr {
                     for (position, check) in helper.literal_checks {
                         if let Some(Ast::Literal(LiteralValue::String(text))) =
                             call.args.get(*position).map(|a| &a.expr)
+                            && let Err(message) = check(text.inner())
                         {
-                            if let Err(message) = check(text.inner()) {
-                                issue(format!("`{name}` argument {}: {message}", position + 1));
-                            }
+                            issue(format!("`{name}` argument {}: {message}", position + 1));
                         }
                     }
                 } else if !is_operator && !STANDARD_FUNCTIONS.contains(&name) {
@@ -174,7 +173,13 @@ impl Expr {
                 self.visit(&c.result, bound, issues);
                 bound.truncate(depth);
             }
-            Ast::Select(select) => self.visit(&select.operand, bound, issues),
+            Ast::Select(select) => {
+                let subject = matches!(&select.operand.expr, Ast::Ident(root) if root == "resource" && !bound.iter().any(|b| b == "resource"));
+                if subject && select.field == "properties" {
+                    issue("read the resource's properties through `properties`, not `resource.properties`".to_owned());
+                }
+                self.visit(&select.operand, bound, issues)
+            }
             Ast::List(list) => {
                 for item in &list.elements {
                     self.visit(item, bound, issues);
@@ -205,12 +210,11 @@ impl Expr {
 fn collect_paths(node: &IdedExpr, inside_select: bool, out: &mut Vec<String>) {
     match &node.expr {
         Ast::Select(select) => {
-            if !inside_select {
-                if let Some(path) = property_path(node) {
-                    if !out.contains(&path) {
-                        out.push(path);
-                    }
-                }
+            if !inside_select
+                && let Some(path) = property_path(node)
+                && !out.contains(&path)
+            {
+                out.push(path);
             }
             collect_paths(&select.operand, true, out);
         }
@@ -250,7 +254,7 @@ fn collect_paths(node: &IdedExpr, inside_select: bool, out: &mut Vec<String>) {
     }
 }
 
-/// `properties.a.b` or `resource.properties.a.b` as `a.b`.
+/// `properties.a.b` as `a.b`.
 fn property_path(node: &IdedExpr) -> Option<String> {
     let mut fields = Vec::new();
     let mut current = node;
@@ -262,13 +266,7 @@ fn property_path(node: &IdedExpr) -> Option<String> {
             }
             Ast::Ident(root) => {
                 fields.reverse();
-                return match (root.as_str(), fields.as_slice()) {
-                    ("properties", [_, ..]) => Some(fields.join(".")),
-                    ("resource", ["properties", rest @ ..]) if !rest.is_empty() => {
-                        Some(rest.join("."))
-                    }
-                    _ => None,
-                };
+                return (root == "properties" && !fields.is_empty()).then(|| fields.join("."));
             }
             _ => return None,
         }
@@ -343,12 +341,25 @@ mod tests {
     #[test]
     fn extracts_property_paths() {
         let e = Expr::compile(
-            r#"properties.versioning.status == "Enabled" && resource.properties.logging.target != null && has(properties.policy) && properties.grants.all(g, g.uri != "x") && resource.id != """#,
+            r#"properties.versioning.status == "Enabled" && properties.logging.target != null && has(properties.policy) && properties.grants.all(g, g.uri != "x") && resource.id != "" && related(resource, "logs_to").all(b, b.properties.x)"#,
         )
         .unwrap();
         assert_eq!(
             e.property_paths(),
             vec!["versioning.status", "logging.target", "policy", "grants"]
+        );
+    }
+
+    #[test]
+    fn the_subject_properties_are_read_through_properties() {
+        let m = messages(r#"resource.properties.versioning.status == "Enabled""#);
+        assert!(
+            m.iter().any(|x| x.contains("through `properties`")),
+            "{m:?}"
+        );
+        assert!(
+            messages(r#"related(resource, "logs_to").all(resource, resource.properties.x)"#)
+                .is_empty()
         );
     }
 }

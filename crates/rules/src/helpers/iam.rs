@@ -166,7 +166,8 @@ impl Policy {
     }
 
     /// Does the policy grant every action on every resource without condition, as
-    /// CIS 1.16 and FSBP IAM.1 define administrator access?
+    /// CIS 1.16 and FSBP IAM.1 define administrator access? Only a Deny of every
+    /// action undoes it: a narrower Deny leaves an admin who can remove that Deny.
     pub fn is_admin(&self) -> bool {
         let full = |p: &Patterns| matches!(p, Patterns::Only(list) if list.iter().any(|x| x == "*" || x == "*:*"));
         let grants = self.statements.iter().any(|s| {
