@@ -183,7 +183,7 @@ impl AccountEvidence<'_> {
         match &c.test {
             Test::RulesPass(ids) => {
                 let mut problems = Vec::new();
-                let mut unknown = false;
+                let (mut unknown, mut failed) = (false, false);
                 for id in ids {
                     let findings = self
                         .statuses
@@ -203,19 +203,21 @@ impl AccountEvidence<'_> {
                                     .push(format!("{id}: could not evaluate {}", f.resource.id));
                             }
                             Status::Fail | Status::Muted => {
-                                problems.push(format!("{id}: fails on {}", f.resource.id))
+                                failed = true;
+                                problems.push(format!("{id}: fails on {}", f.resource.id));
                             }
                         }
                     }
                 }
                 problems.truncate(5);
+                // A failure that was seen decides, whatever else could not be seen.
                 if problems.is_empty() {
                     result(
                         Outcome::Met,
                         EvidenceKind::Observed,
                         format!("{} pass", ids.join(", ")),
                     )
-                } else if unknown {
+                } else if unknown && !failed {
                     result(
                         Outcome::Unknown,
                         EvidenceKind::Observed,
@@ -284,7 +286,16 @@ impl AccountEvidence<'_> {
             },
             Test::AnyOf(items) => {
                 let results: Vec<CriterionResult> = items.iter().map(|i| self.judge(i)).collect();
-                if let Some(hit) = results.iter().find(|r| r.outcome == Outcome::Met) {
+                // Observed evidence is preferred: a level should rest on a declaration
+                // only where nothing observed holds.
+                let met = |kind| {
+                    results
+                        .iter()
+                        .find(|r| r.outcome == Outcome::Met && r.evidence == kind)
+                };
+                if let Some(hit) =
+                    met(EvidenceKind::Observed).or_else(|| met(EvidenceKind::Declared))
+                {
                     result(
                         Outcome::Met,
                         hit.evidence,
