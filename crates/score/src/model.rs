@@ -292,6 +292,16 @@ impl Models {
         })
     }
 
+    /// No models: for scans with only user rules, where the built-in maturity models
+    /// have nothing to stand on. CAF and WAF scores are still computed.
+    pub fn empty() -> Models {
+        Models {
+            epics: Vec::new(),
+            enablers: Vec::new(),
+            declaration_keys: HashSet::new(),
+        }
+    }
+
     /// Declaration keys the models accept.
     pub fn declaration_keys(&self) -> impl Iterator<Item = &str> {
         self.declaration_keys.iter().map(String::as_str)

@@ -28,8 +28,13 @@ pub fn load_rules(selection: &RuleSelection) -> Result<RuleSet> {
     RuleSet::from_sources(sources).map_err(|errors| anyhow::anyhow!("{errors}"))
 }
 
-/// The built-in maturity models, checked against the rules they name.
-pub fn load_models(rules: &RuleSet) -> Result<Models> {
+/// The built-in maturity models, checked against the rules they name. They rest on
+/// the built-in rules, so a scan without them scores no epic maturity.
+pub fn load_models(rules: &RuleSet, selection: &RuleSelection) -> Result<Models> {
+    if selection.no_builtin_rules {
+        tracing::warn!("--no-builtin-rules: epic maturity and enablers are not scored");
+        return Ok(Models::empty());
+    }
     Models::from_sources(&builtin::model_sources(), rules)
         .map_err(|errors| anyhow::anyhow!("{errors}"))
         .context("built-in maturity models")

@@ -38,11 +38,12 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Maturity => {
-            let rules = load_rules(&RuleSelection {
+            let selection = RuleSelection {
                 rules: vec![],
                 no_builtin_rules: false,
-            })?;
-            let models = load_models(&rules)?;
+            };
+            let rules = load_rules(&selection)?;
+            let models = load_models(&rules, &selection)?;
             print!("{}", models.describe());
             let mut keys: Vec<&str> = models.declaration_keys().collect();
             keys.sort();

@@ -19,7 +19,7 @@ use crate::pack::{load_models, load_rules};
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let started_at = Utc::now();
     let rules = load_rules(&args.selection)?;
-    let models = load_models(&rules)?;
+    let models = load_models(&rules, &args.selection)?;
     let attestations = match &args.attestations {
         Some(path) => Attestations::load(path, &models)?,
         None => Attestations::default(),

@@ -64,9 +64,16 @@ impl Expr {
     /// Compiles and checks `source`; returns every problem found.
     pub fn compile(source: &str) -> Result<Expr, Vec<ExprIssue>> {
         let program = Program::compile(source).map_err(|errors| {
+            let text = errors.to_string();
+            // The parser reports positions as `<input>:LINE:COLUMN`.
+            let line = text
+                .split("<input>:")
+                .nth(1)
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse().ok());
             vec![ExprIssue {
-                line: None,
-                message: format!("CEL syntax error: {}", errors.to_string().trim()),
+                line,
+                message: format!("CEL syntax error: {}", text.trim()),
             }]
         })?;
         let expr = Expr {
