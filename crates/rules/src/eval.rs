@@ -75,14 +75,7 @@ pub fn evaluate_where(
                 let resource = inventory.resource(idx);
                 let mut scope = root.new_inner_scope();
                 EvalContext::bind(&mut scope, resource);
-                let subject = Arc::new(ResourceRef {
-                    id: resource.id.clone(),
-                    resource_type: resource.resource_type.clone(),
-                    account: resource.account.clone(),
-                    region: resource.region.clone(),
-                    name: resource.name.clone(),
-                    tags: resource.tags.clone(),
-                });
+                let subject = Arc::new(ResourceRef::from(resource));
                 let resource_has_gaps = with_gaps.contains(resource.id.as_str());
                 for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
                     runs += 1;

@@ -64,6 +64,19 @@ pub struct ResourceRef {
     pub tags: BTreeMap<String, String>,
 }
 
+impl From<&vigil_inventory::Resource> for ResourceRef {
+    fn from(r: &vigil_inventory::Resource) -> Self {
+        ResourceRef {
+            id: r.id.clone(),
+            resource_type: r.resource_type.clone(),
+            account: r.account.clone(),
+            region: r.region.clone(),
+            name: r.name.clone(),
+            tags: r.tags.clone(),
+        }
+    }
+}
+
 /// What decided the result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
