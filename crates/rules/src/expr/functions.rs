@@ -109,6 +109,13 @@ pub const HELPERS: &[Helper] = &[
         literal_checks: &[],
     },
     Helper {
+        name: "opens_any_port",
+        arities: &[2],
+        signature: "opens_any_port(rule, list(int)) -> bool",
+        doc: "Does the rule admit any of the ports? One call instead of one per port.",
+        literal_checks: &[],
+    },
+    Helper {
         name: "port_in_range",
         arities: &[3],
         signature: "port_in_range(port, from, to) -> bool",
@@ -434,27 +441,33 @@ impl EvalContext {
             .map_err(|e| ExecutionError::function_error("cidr_contains", e))
         });
         add("opens_port", |_, a| {
-            let rule = arg(a, 0, "opens_port")?;
-            let protocol = match map_get(rule, "protocol") {
-                Some(Value::String(p)) => p.to_string(),
-                Some(Value::Int(p)) => p.to_string(),
-                _ => {
-                    return Err(ExecutionError::function_error(
-                        "opens_port",
-                        "rule has no `protocol`",
-                    ));
-                }
-            };
-            let port_of = |key| match map_get(rule, key) {
-                Some(Value::Int(p)) => Some(*p),
-                _ => None,
-            };
+            let (protocol, from, to) = rule_ports(arg(a, 0, "opens_port")?, "opens_port")?;
             Ok(Value::Bool(net::opens_port(
                 &protocol,
-                port_of("from_port"),
-                port_of("to_port"),
+                from,
+                to,
                 int(a, 1, "opens_port")?,
             )))
+        });
+        add("opens_any_port", |_, a| {
+            let (protocol, from, to) = rule_ports(arg(a, 0, "opens_any_port")?, "opens_any_port")?;
+            let Value::List(ports) = arg(a, 1, "opens_any_port")? else {
+                return Err(ExecutionError::function_error(
+                    "opens_any_port",
+                    "argument 2 must be a list of ports",
+                ));
+            };
+            let mut any = false;
+            for port in ports.iter() {
+                let Value::Int(port) = port else {
+                    return Err(ExecutionError::function_error(
+                        "opens_any_port",
+                        format!("ports must be ints, found {port:?}"),
+                    ));
+                };
+                any |= net::opens_port(&protocol, from, to, *port);
+            }
+            Ok(Value::Bool(any))
         });
         add("port_in_range", |_, a| {
             let port = int(a, 0, "port_in_range")?;
@@ -547,6 +560,28 @@ fn policy(args: &[Value], i: usize, function: &str) -> Result<Policy, ExecutionE
         ));
     }
     Policy::from_value(&to_json(value)).map_err(|e| ExecutionError::function_error(function, e))
+}
+
+/// The protocol and port range of a security-group or NACL rule.
+fn rule_ports(
+    rule: &Value,
+    function: &str,
+) -> Result<(String, Option<i64>, Option<i64>), ExecutionError> {
+    let protocol = match map_get(rule, "protocol") {
+        Some(Value::String(p)) => p.to_string(),
+        Some(Value::Int(p)) => p.to_string(),
+        _ => {
+            return Err(ExecutionError::function_error(
+                function,
+                "rule has no `protocol`",
+            ));
+        }
+    };
+    let port_of = |key| match map_get(rule, key) {
+        Some(Value::Int(p)) => Some(*p),
+        _ => None,
+    };
+    Ok((protocol, port_of("from_port"), port_of("to_port")))
 }
 
 fn days_since(now: DateTime<Utc>, value: &Value) -> Result<i64, ExecutionError> {
