@@ -107,7 +107,9 @@ pub fn evaluate_where(
                         Ok(false) => (Status::Fail, None),
                         Err(reason) => (Status::Error, Some(reason)),
                     };
-                    let (status, reason) = if resource_has_gaps && status != Status::Error {
+                    // A failure decided from what was seen stands; a pass must not rest
+                    // on a property that a gap kept from us.
+                    let (status, reason) = if resource_has_gaps && status == Status::Pass {
                         match unseen_reads(inventory, idx, rule) {
                             Some(reason) => (Status::Error, Some(reason)),
                             None => (status, reason),
@@ -146,13 +148,30 @@ fn run(expr: &Expr, scope: &cel::Context) -> Result<bool, String> {
     }
 }
 
+/// Was the property at this dotted path looked at? A `null` on the way means the
+/// collector looked and found nothing there, so nothing below it is missing.
+fn seen(properties: &serde_json::Value, path: &str) -> bool {
+    let mut value = properties;
+    for key in path.split('.') {
+        match value {
+            serde_json::Value::Null => return true,
+            serde_json::Value::Object(map) => match map.get(key) {
+                Some(next) => value = next,
+                None => return false,
+            },
+            _ => return true,
+        }
+    }
+    true
+}
+
 /// When a resource has gaps, a rule reading a property that is absent cannot pass.
 fn unseen_reads(inventory: &Inventory, idx: ResourceIdx, rule: &Rule) -> Option<String> {
     let resource = inventory.resource(idx);
     let missing: Vec<&str> = rule
         .reads
         .iter()
-        .filter(|path| resource.property(path).is_none())
+        .filter(|path| !seen(&resource.properties, path))
         .map(String::as_str)
         .collect();
     if missing.is_empty() {

@@ -30,8 +30,12 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Evaluate the rules over an inventory and print findings and the scorecard.
+    /// Evaluate the rules over an account (or a snapshot) and print findings and the scorecard.
     Scan(ScanArgs),
+    /// Read an account into an inventory snapshot, without evaluating it.
+    Collect(CollectArgs),
+    /// Print the least-privilege IAM policy Vigil needs (read-only actions only).
+    Policy,
     /// List, show and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -59,11 +63,62 @@ pub struct RuleSelection {
     pub no_builtin_rules: bool,
 }
 
+/// Where and how to read AWS. Credentials, endpoints and the default region come from
+/// the standard AWS configuration chain (environment, profiles, SSO, web identity,
+/// instance metadata; `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`).
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the shared AWS config files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region to scan (repeatable); default: the configured region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Scan every region enabled for the account.
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+    /// Role to assume for the scan.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// External id for the role's trust policy.
+    #[arg(long, requires = "role_arn")]
+    pub external_id: Option<String>,
+    #[arg(long, default_value = "vigil-scan", requires = "role_arn")]
+    pub role_session_name: String,
+    /// Attempts per call under the SDK's adaptive retry.
+    #[arg(long, default_value_t = 6)]
+    pub max_attempts: u32,
+    /// Timeout of one call, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub call_timeout_secs: u64,
+    /// Calls in flight per service.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Only these services (comma-separated collector names, e.g. iam,s3).
+    #[arg(long, value_delimiter = ',')]
+    pub services: Vec<String>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Write the snapshot here.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Inventory snapshot to evaluate (written by `vigil collect`).
+    /// Inventory snapshot to evaluate (written by `vigil collect`); without it, the
+    /// account the AWS configuration points at is collected live.
     #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(flatten)]
     pub selection: RuleSelection,
     /// Mutelist of accepted risks (YAML).

@@ -4,6 +4,7 @@
 
 mod builtin;
 mod cli;
+mod live;
 mod pack;
 mod rules_cmd;
 mod scan;
@@ -39,11 +40,61 @@ fn init_logging(cli: &Cli) {
     }
 }
 
+/// `vigil collect`: the snapshot to a file, and what it cost to stdout.
+fn collect(args: cli::CollectArgs) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let collection = live::run(&args.aws)?;
+    std::fs::write(&args.output, collection.snapshot.to_json_pretty())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    // Calls by IAM action and outcome, as the collectors' call wrapper counts them.
+    let mut by_service: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for ((action, _), n) in &collection.outcomes {
+        let service = action.split_once(':').map_or(action.as_str(), |(s, _)| s);
+        *by_service.entry(service).or_default() += n;
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "collected {} resources, {} relations, {} gaps in {:.1} s; wrote {}",
+            collection.snapshot.resources.len(),
+            collection.snapshot.relations.len(),
+            collection.snapshot.gaps.len(),
+            collection.duration.as_secs_f64(),
+            args.output.display()
+        );
+        println!(
+            "API calls by service ({} in all, {} throttled):",
+            by_service.values().sum::<u64>(),
+            collection.throttled
+        );
+        for (service, n) in by_service {
+            println!("  {service:<20} {n}");
+        }
+        println!("Calls by action and outcome:");
+        for ((action, outcome), n) in &collection.outcomes {
+            let (service, operation) = action.split_once(':').unwrap_or(("", action));
+            println!("  op {service} {operation} {outcome} {n}");
+        }
+        for gap in &collection.snapshot.gaps {
+            println!("  gap: {}", gap.summary());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Collect(args) => collect(args),
+        Command::Policy => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", vigil_collect::policy::policy_document());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules(command) => rules_cmd::run(command),
     };
     match result {

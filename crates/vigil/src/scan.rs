@@ -28,12 +28,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => Mutelist::load(path)?,
         None => Mutelist::default(),
     };
-    let text = std::fs::read_to_string(&args.snapshot)
-        .with_context(|| format!("cannot read snapshot {}", args.snapshot.display()))?;
-    let snapshot = Snapshot::from_json(&text)
-        .with_context(|| format!("snapshot {}", args.snapshot.display()))?;
-    let inventory = Inventory::from_snapshot(snapshot)
-        .with_context(|| format!("snapshot {}", args.snapshot.display()))?;
+    let snapshot = match &args.snapshot {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+            Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))?
+        }
+        None => crate::live::run(&args.aws)?.snapshot,
+    };
+    let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
     let now = args.now.unwrap_or(started_at);
     let ctx = EvalContext::new(Arc::new(inventory), now);

@@ -1,0 +1,45 @@
+//! The least-privilege IAM policy Vigil needs: exactly the actions the collectors call.
+//! `vigil policy` prints it and `deploy/iam-policy.json` is a committed copy that a test
+//! keeps in step.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::registry::COLLECTORS;
+
+/// Verbs of read-only actions. `GenerateCredentialReport` only asks IAM to build the
+/// report that `GetCredentialReport` reads; it changes nothing in the account.
+pub const READ_ONLY_PREFIXES: &[&str] = &["Describe", "List", "Get"];
+pub const READ_ONLY_EXCEPTIONS: &[&str] = &["iam:GenerateCredentialReport"];
+
+/// Is this IAM action read-only by Vigil's definition?
+pub fn is_read_only(action: &str) -> bool {
+    let verb = action.split_once(':').map_or(action, |(_, v)| v);
+    READ_ONLY_PREFIXES.iter().any(|p| verb.starts_with(p)) || READ_ONLY_EXCEPTIONS.contains(&action)
+}
+
+/// Every action the collectors call, sorted.
+pub fn required_actions() -> BTreeSet<&'static str> {
+    COLLECTORS
+        .iter()
+        .flat_map(|c| c.actions.iter().copied())
+        .collect()
+}
+
+/// The policy document, pretty-printed with a trailing newline.
+pub fn policy_document() -> String {
+    let actions: Vec<&str> = required_actions().into_iter().collect();
+    let doc: Value = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "VigilReadOnlyPostureScan",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": "*"
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("policy serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,48 @@
+//! The explicit list of collectors. A new service is one module and one line here.
+
+use futures::future::BoxFuture;
+
+use crate::Ctx;
+use crate::services;
+
+/// Whether a collector runs once per account or once per region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Regional,
+}
+
+/// One service's collector.
+#[derive(Debug, Clone, Copy)]
+pub struct Collector {
+    /// Service name, as in its endpoint (`iam`, `s3`, `ec2`).
+    pub service: &'static str,
+    pub scope: Scope,
+    /// Every IAM action the collector calls: the least-privilege policy is their union,
+    /// and a test checks the source calls nothing else.
+    pub actions: &'static [&'static str],
+    pub run: fn(Ctx) -> BoxFuture<'static, ()>,
+}
+
+/// Every collector, in the order they start.
+pub const COLLECTORS: &[Collector] = &[
+    services::iam::COLLECTOR,
+    services::account::COLLECTOR,
+    services::organizations::COLLECTOR,
+    services::s3::COLLECTOR,
+    services::ec2::COLLECTOR,
+    services::kms::COLLECTOR,
+    services::cloudtrail::COLLECTOR,
+    services::config::COLLECTOR,
+    services::logs::COLLECTOR,
+    services::cloudwatch::COLLECTOR,
+    services::sns::COLLECTOR,
+    services::guardduty::COLLECTOR,
+    services::securityhub::COLLECTOR,
+    services::accessanalyzer::COLLECTOR,
+    services::secretsmanager::COLLECTOR,
+    services::lambda::COLLECTOR,
+    services::rds::COLLECTOR,
+    services::efs::COLLECTOR,
+    services::macie::COLLECTOR,
+];

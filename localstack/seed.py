@@ -1,0 +1,1041 @@
+#!/usr/bin/env python3
+"""Builds a deliberately misconfigured AWS account in the local emulators.
+
+Run after start.sh, with the moto venv's Python (it has boto3), in the environment that
+start.sh writes:
+
+    source localstack/state/env.sh
+    localstack/.venv-moto/bin/python localstack/seed.py
+
+Every planted problem lives on a resource whose name starts with `bad-`; every resource
+a correct scanner must not flag starts with `good-`. Account- and region-wide settings
+(password policy, EBS default encryption, GuardDuty, ...) have no name: expected.yaml
+refers to them by the account or region node id. expected.yaml is the contract; this
+script builds what it describes, then reads everything back through the same APIs a
+scanner uses (the credential report included) and fails if the emulators did not keep
+what was planted.
+
+It writes state/seeded.json: the ids the APIs generated (VPC, subnet, security group,
+instance, volume, snapshot, image, KMS key, EFS, GuardDuty detector ...) by the name the
+seed gave them, for tests that match on ids.
+
+Endpoints come from env.sh (AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_*
+variables, which boto3 honours). The one exception is moto's own S3, where the CloudTrail
+trails' buckets must exist for moto to accept the trails (VIGIL_MOTO_ENDPOINT).
+
+Run it once on a fresh state (start.sh wipes the state): if it finds its own resources
+already there it says so and exits 0 without changing anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+from collections import Counter
+
+import boto3
+import botocore
+from botocore.config import Config
+
+ACCOUNT = "000000000000"
+REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+STATE = os.environ.get("VIGIL_LOCALSTACK_STATE") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "state")
+MOTO = os.environ.get("VIGIL_MOTO_ENDPOINT")
+BACKDATE_TAG = "vigil-harness:backdate-days"  # see hook/sitecustomize.py
+
+CFG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+S3_CFG = CFG.merge(Config(s3={"addressing_style": "path"}))
+
+ids: dict[str, str] = {}  # seeded name -> generated id / ARN
+planted: list[tuple[str, str, str, str]] = []  # (service, rule id, resource, problem)
+clean: list[tuple[str, str]] = []  # (service, resource)
+failures: list[str] = []
+
+
+def client(service: str, **kw):
+    cfg = S3_CFG if service == "s3" else CFG
+    return boto3.client(service, region_name=REGION, config=cfg, **kw)
+
+
+def plant(service: str, rule: str, resource: str, problem: str) -> None:
+    """One planted problem: `rule` must FAIL on `resource` (a seeded name, or `account` /
+    `region` for the account and region nodes). expected.yaml lists each of them."""
+    planted.append((service, rule, resource, problem))
+
+
+def good(service: str, resource: str) -> None:
+    clean.append((service, resource))
+
+
+def doc(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def tags(name: str, extra: dict | None = None) -> list[dict]:
+    out = [{"Key": "Name", "Value": name}]
+    for k, v in (extra or {}).items():
+        out.append({"Key": k, "Value": v})
+    return out
+
+
+def ec2_tags(kind: str, name: str) -> list[dict]:
+    return [{"ResourceType": kind, "Tags": tags(name)}]
+
+
+def check(ok: bool, what: str) -> None:
+    if ok:
+        print(f"  ok    {what}")
+    else:
+        print(f"  FAIL  {what}")
+        failures.append(what)
+
+
+ADMIN = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+EC2_TRUST = doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+LAMBDA_TRUST = doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+
+
+def tls_only(bucket: str) -> str:
+    return doc({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    })
+
+
+# ---------------------------------------------------------------------------------------
+# IAM (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_iam() -> None:
+    iam = client("iam")
+    print("IAM")
+
+    # Account password policy: too short, no reuse prevention.
+    iam.update_account_password_policy(
+        MinimumPasswordLength=8, RequireSymbols=False, RequireNumbers=True,
+        RequireUppercaseCharacters=False, RequireLowercaseCharacters=True,
+        AllowUsersToChangePassword=True)
+    plant("iam", "iam_password_policy_min_length", "account", "password policy minimum length 8 (< 14)")
+    plant("iam", "iam_password_policy_prevents_reuse", "account", "password policy without reuse prevention")
+
+    # Console user without MFA.
+    iam.create_user(UserName="bad-user-console-no-mfa")
+    iam.create_login_profile(UserName="bad-user-console-no-mfa", Password="Bad-Passw0rd-1234")
+    plant("iam", "iam_user_console_mfa_enabled", "bad-user-console-no-mfa", "console password, no MFA")
+
+    # A user whose credentials are 120 days old and never used (clock shift, see hook/).
+    iam.create_user(UserName="bad-user-stale-key", Tags=[{"Key": BACKDATE_TAG, "Value": "120"}])
+    iam.create_login_profile(UserName="bad-user-stale-key", Password="Bad-Passw0rd-1234")
+    iam.create_access_key(UserName="bad-user-stale-key")
+    plant("iam", "iam_user_access_keys_rotated", "bad-user-stale-key", "active access key 120 days old (not rotated in 90)")
+    plant("iam", "iam_user_unused_credentials_disabled", "bad-user-stale-key", "password and key unused for 120 days (> 45)")
+
+    # Console user who got an access key at creation, never used.
+    iam.create_user(UserName="bad-user-key-at-setup")
+    iam.create_login_profile(UserName="bad-user-key-at-setup", Password="Bad-Passw0rd-1234")
+    iam.create_access_key(UserName="bad-user-key-at-setup")
+    plant("iam", "iam_user_no_access_keys_at_setup", "bad-user-key-at-setup", "access key created with the console user, never used")
+
+    # Two active access keys.
+    iam.create_user(UserName="bad-user-two-keys")
+    iam.create_access_key(UserName="bad-user-two-keys")
+    iam.create_access_key(UserName="bad-user-two-keys")
+    plant("iam", "iam_user_single_active_access_key", "bad-user-two-keys", "two active access keys")
+
+    # Directly attached policy.
+    iam.create_user(UserName="bad-user-attached-policy")
+    iam.attach_user_policy(UserName="bad-user-attached-policy", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    plant("iam", "iam_user_no_attached_policies", "bad-user-attached-policy", "managed policy attached to the user directly")
+
+    # Inline full-admin policy on a user.
+    iam.create_user(UserName="bad-user-inline-admin")
+    iam.put_user_policy(UserName="bad-user-inline-admin", PolicyName="bad-inline-admin", PolicyDocument=ADMIN)
+    plant("iam", "iam_user_inline_policy_no_full_admin", "bad-user-inline-admin", "inline policy allows *:*")
+
+    # Customer managed *:* policy, attached (to a group).
+    arn = iam.create_policy(PolicyName="bad-policy-full-admin", PolicyDocument=ADMIN)["Policy"]["Arn"]
+    ids["bad-policy-full-admin"] = arn
+    iam.create_group(GroupName="bad-group-admins")
+    iam.attach_group_policy(GroupName="bad-group-admins", PolicyArn=arn)
+    plant("iam", "iam_policy_no_full_admin", "bad-policy-full-admin", "customer managed policy allows *:* and is attached")
+
+    # Customer managed policy with a service wildcard.
+    ids["bad-policy-s3-wildcard"] = iam.create_policy(
+        PolicyName="bad-policy-s3-wildcard",
+        PolicyDocument=doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))["Policy"]["Arn"]
+    plant("iam", "iam_policy_no_service_wildcard", "bad-policy-s3-wildcard", "customer managed policy allows s3:*")
+
+    # Group with an inline admin policy.
+    iam.create_group(GroupName="bad-group-inline-admin")
+    iam.put_group_policy(GroupName="bad-group-inline-admin", PolicyName="bad-inline-admin", PolicyDocument=ADMIN)
+    plant("iam", "iam_group_inline_policy_no_full_admin", "bad-group-inline-admin", "inline group policy allows *:*")
+
+    # Role anyone can assume.
+    iam.create_role(RoleName="bad-role-public-trust", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
+    plant("iam", "iam_role_trust_policy_not_public", "bad-role-public-trust", "trust policy allows Principal AWS: *")
+
+    # Role with an inline admin policy.
+    iam.create_role(RoleName="bad-role-inline-admin", AssumeRolePolicyDocument=EC2_TRUST)
+    iam.put_role_policy(RoleName="bad-role-inline-admin", PolicyName="bad-inline-admin", PolicyDocument=ADMIN)
+    plant("iam", "iam_role_inline_policy_no_full_admin", "bad-role-inline-admin", "inline role policy allows *:*")
+
+    # AWSCloudShellFullAccess attached.
+    iam.create_role(RoleName="bad-role-cloudshell", AssumeRolePolicyDocument=EC2_TRUST)
+    iam.attach_role_policy(RoleName="bad-role-cloudshell", PolicyArn="arn:aws:iam::aws:policy/AWSCloudShellFullAccess")
+    plant("iam", "iam_cloudshell_full_access_not_attached", "AWSCloudShellFullAccess", "AWSCloudShellFullAccess attached (to bad-role-cloudshell)")
+
+    # Expired and valid server certificates.
+    body, key = self_signed_cert("bad-cert.example.test", dt.datetime(2020, 1, 1), dt.datetime(2021, 1, 1))
+    iam.upload_server_certificate(ServerCertificateName="bad-server-cert-expired", CertificateBody=body, PrivateKey=key)
+    plant("iam", "iam_server_certificate_not_expired", "bad-server-cert-expired", "server certificate expired 2021-01-01")
+    body, key = self_signed_cert("good-cert.example.test", dt.datetime(2025, 1, 1), dt.datetime(2045, 1, 1))
+    iam.upload_server_certificate(ServerCertificateName="good-server-cert", CertificateBody=body, PrivateKey=key)
+    good("iam", "good-server-cert")
+
+    # --- clean ---
+    # Console user with a virtual MFA device, permissions through a group.
+    iam.create_group(GroupName="good-group-readonly")
+    iam.attach_group_policy(GroupName="good-group-readonly", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    good("iam", "good-group-readonly")
+    iam.create_user(UserName="good-user-mfa")
+    iam.create_login_profile(UserName="good-user-mfa", Password="Good-Passw0rd-1234-abcd")
+    iam.add_user_to_group(UserName="good-user-mfa", GroupName="good-group-readonly")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="good-user-mfa")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="good-user-mfa", SerialNumber=serial,
+                          AuthenticationCode1="123456", AuthenticationCode2="654321")
+    good("iam", "good-user-mfa")
+
+    # Programmatic user with one fresh key, permissions through a group.
+    iam.create_user(UserName="good-user-api")
+    iam.add_user_to_group(UserName="good-user-api", GroupName="good-group-readonly")
+    iam.create_access_key(UserName="good-user-api")
+    good("iam", "good-user-api")
+
+    # Least-privilege customer policy on a service role.
+    ids["good-policy-least-privilege"] = iam.create_policy(
+        PolicyName="good-policy-least-privilege",
+        PolicyDocument=doc({"Effect": "Allow", "Action": ["s3:GetObject"],
+                            "Resource": "arn:aws:s3:::good-bucket-hardened/*"}))["Policy"]["Arn"]
+    iam.create_role(RoleName="good-role-ec2", AssumeRolePolicyDocument=EC2_TRUST)
+    iam.attach_role_policy(RoleName="good-role-ec2", PolicyArn=ids["good-policy-least-privilege"])
+    good("iam", "good-policy-least-privilege")
+    good("iam", "good-role-ec2")
+
+    # Support role (account_support_role_exists).
+    iam.create_role(RoleName="good-role-support", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    iam.attach_role_policy(RoleName="good-role-support", PolicyArn="arn:aws:iam::aws:policy/AWSSupportAccess")
+    good("iam", "good-role-support")
+
+    # Lambda execution role (used by the functions below).
+    ids["good-role-lambda"] = iam.create_role(
+        RoleName="good-role-lambda", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    good("iam", "good-role-lambda")
+    # Flow-logs delivery role.
+    ids["good-role-flow-logs"] = iam.create_role(RoleName="good-role-flow-logs", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    good("iam", "good-role-flow-logs")
+
+
+def self_signed_cert(cn: str, not_before: dt.datetime, not_after: dt.datetime) -> tuple[str, str]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before.replace(tzinfo=dt.timezone.utc))
+            .not_valid_after(not_after.replace(tzinfo=dt.timezone.utc))
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()).decode())
+
+
+# ---------------------------------------------------------------------------------------
+# Account (moto): alternate contacts
+# ---------------------------------------------------------------------------------------
+def seed_account() -> None:
+    print("Account")
+    acct = client("account")
+    # A billing contact, but no security contact.
+    acct.put_alternate_contact(AlternateContactType="BILLING", Name="Billing Team",
+                               EmailAddress="billing@example.test", PhoneNumber="+1-555-0100", Title="Billing")
+    plant("account", "account_security_contact_registered", "account", "no security alternate contact")
+
+
+# ---------------------------------------------------------------------------------------
+# KMS (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_kms() -> None:
+    print("KMS")
+    kms = client("kms")
+
+    def key(name: str, **kw) -> str:
+        meta = kms.create_key(Description=name, Tags=[{"TagKey": "Name", "TagValue": name}], **kw)["KeyMetadata"]
+        kms.create_alias(AliasName=f"alias/{name}", TargetKeyId=meta["KeyId"])
+        ids[name] = meta["KeyId"]
+        ids[name + ":arn"] = meta["Arn"]
+        return meta["KeyId"]
+
+    key("bad-kms-no-rotation")
+    plant("kms", "kms_key_rotation_enabled", "bad-kms-no-rotation", "customer key without rotation")
+
+    key("bad-kms-public-policy", Policy=doc(
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}))
+    kms.enable_key_rotation(KeyId=ids["bad-kms-public-policy"])
+    plant("kms", "kms_key_policy_not_public", "bad-kms-public-policy", "key policy allows Principal * without condition")
+
+    kid = key("bad-kms-pending-deletion")
+    kms.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    plant("kms", "kms_key_not_pending_deletion", "bad-kms-pending-deletion", "customer key scheduled for deletion")
+
+    kid = key("good-kms-key")
+    kms.enable_key_rotation(KeyId=kid)
+    good("kms", "good-kms-key")
+
+
+# ---------------------------------------------------------------------------------------
+# S3 (LocalStack; the trails' buckets also in moto's S3)
+# ---------------------------------------------------------------------------------------
+def seed_s3() -> None:
+    print("S3")
+    s3 = client("s3")
+    # New buckets get AWS's current defaults here too: SSE-S3, a full public access block,
+    # ObjectOwnership BucketOwnerEnforced. DeleteBucketEncryption leaves an empty rule set
+    # in LocalStack (real AWS resets to SSE-S3), so "no default encryption" is not planted.
+
+    # No account-level public access block (S3 Control): nothing to call.
+    plant("s3", "s3_account_public_access_block", "account", "no account-level S3 public access block")
+
+    # Defaults only: no versioning, no access logging, no TLS-only policy, SSE-S3 not KMS.
+    s3.create_bucket(Bucket="bad-bucket-defaults")
+    plant("s3", "s3_bucket_versioning_enabled", "bad-bucket-defaults", "versioning not enabled")
+    plant("s3", "s3_bucket_access_logging_enabled", "bad-bucket-defaults", "no server access logging")
+    plant("s3", "s3_bucket_denies_insecure_transport", "bad-bucket-defaults", "no policy denying non-TLS requests")
+    plant("s3", "s3_bucket_kms_encryption", "bad-bucket-defaults", "default encryption SSE-S3, not SSE-KMS")
+
+    # Public bucket policy, no public access block.
+    s3.create_bucket(Bucket="bad-bucket-public-policy")
+    s3.delete_public_access_block(Bucket="bad-bucket-public-policy")
+    s3.put_bucket_policy(Bucket="bad-bucket-public-policy", Policy=doc(
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::bad-bucket-public-policy/*"}))
+    plant("s3", "s3_bucket_policy_not_public", "bad-bucket-public-policy", "bucket policy allows Principal * (s3:GetObject)")
+    plant("s3", "s3_bucket_public_access_block", "bad-bucket-public-policy", "no bucket public access block")
+
+    # Partial public access block.
+    s3.create_bucket(Bucket="bad-bucket-partial-pab")
+    s3.put_public_access_block(Bucket="bad-bucket-partial-pab", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False})
+    plant("s3", "s3_bucket_public_access_block", "bad-bucket-partial-pab", "public access block with only BlockPublicAcls")
+
+    # ACLs enabled and a public-read ACL.
+    public_acl_bucket(s3, "bad-bucket-public-acl")
+    plant("s3", "s3_bucket_acl_not_public", "bad-bucket-public-acl", "ACL grants READ to AllUsers")
+    plant("s3", "s3_bucket_acls_disabled", "bad-bucket-public-acl", "ACLs enabled (ObjectOwnership ObjectWriter)")
+
+    # --- clean ---
+    # Access-log target: hardened, and logs to itself under a prefix.
+    hardened_bucket(s3, "good-access-logs", log_to="good-access-logs", prefix="self/")
+    good("s3", "good-access-logs")
+    hardened_bucket(s3, "good-bucket-hardened", log_to="good-access-logs", prefix="good-bucket-hardened/")
+    good("s3", "good-bucket-hardened")
+
+
+def public_acl_bucket(s3, name: str) -> None:
+    s3.create_bucket(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
+
+
+def hardened_bucket(s3, name: str, log_to: str, prefix: str) -> None:
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                               "KMSMasterKeyID": ids["good-kms-key:arn"]},
+        "BucketKeyEnabled": True}]})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_policy(Bucket=name, Policy=tls_only(name))
+    s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": log_to, "TargetPrefix": prefix}})
+
+
+# ---------------------------------------------------------------------------------------
+# CloudWatch Logs, SNS, SQS, CloudWatch alarms (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_logs() -> None:
+    print("CloudWatch Logs")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="bad-log-group-short-retention")
+    logs.put_retention_policy(logGroupName="bad-log-group-short-retention", retentionInDays=7)
+    plant("logs", "logs_log_group_retention_at_least_365_days", "bad-log-group-short-retention", "retention 7 days (< 365)")
+    plant("logs", "logs_log_group_kms_encrypted", "bad-log-group-short-retention", "not encrypted with KMS")
+    for name in ("good-trail-log-group", "good-flow-log-group"):
+        logs.create_log_group(logGroupName=name, kmsKeyId=ids["good-kms-key:arn"])
+        logs.put_retention_policy(logGroupName=name, retentionInDays=400)
+        good("logs", name)
+
+
+def seed_sns() -> None:
+    print("SNS")
+    sns = client("sns")
+    sqs = client("sqs")
+    arn = sns.create_topic(Name="bad-topic-unencrypted")["TopicArn"]
+    ids["bad-topic-unencrypted"] = arn
+    plant("sns", "sns_topic_encrypted", "bad-topic-unencrypted", "topic not encrypted with KMS")
+
+    arn = sns.create_topic(Name="bad-topic-public-policy",
+                           Attributes={"KmsMasterKeyId": ids["good-kms-key:arn"]})["TopicArn"]
+    ids["bad-topic-public-policy"] = arn
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=doc(
+        {"Sid": "AnyonePublishes", "Effect": "Allow", "Principal": "*", "Action": "SNS:Publish", "Resource": arn}))
+    plant("sns", "sns_topic_policy_not_public", "bad-topic-public-policy", "topic policy allows Principal * to publish")
+
+    arn = sns.create_topic(Name="good-topic-alerts",
+                           Attributes={"KmsMasterKeyId": ids["good-kms-key:arn"]})["TopicArn"]
+    ids["good-topic-alerts"] = arn
+    q = sqs.create_queue(QueueName="good-alerts-queue")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+    good("sns", "good-topic-alerts")
+
+
+def seed_alarms() -> None:
+    print("CloudWatch metric filters and alarms")
+    logs = client("logs")
+    cw = client("cloudwatch")
+    # CIS 4.x: one complete chain (filter -> alarm -> subscribed topic) on the good trail's
+    # log group, for console sign-in without MFA.
+    logs.put_metric_filter(
+        logGroupName="good-trail-log-group", filterName="good-cis-console-signin-without-mfa",
+        filterPattern='{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+        metricTransformations=[{"metricName": "ConsoleSigninWithoutMFA", "metricNamespace": "CISBenchmark",
+                                "metricValue": "1"}])
+    cw.put_metric_alarm(
+        AlarmName="good-cis-console-signin-without-mfa", MetricName="ConsoleSigninWithoutMFA",
+        Namespace="CISBenchmark", Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[ids["good-topic-alerts"]])
+    good("cloudwatch", "good-cis-console-signin-without-mfa")
+    # Root-usage filter whose alarm notifies a topic nobody subscribes to: not a CIS
+    # control (the rule requires a subscribed topic).
+    logs.put_metric_filter(
+        logGroupName="good-trail-log-group", filterName="bad-cis-root-usage-unsubscribed",
+        filterPattern='{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
+        metricTransformations=[{"metricName": "RootAccountUsage", "metricNamespace": "CISBenchmark",
+                                "metricValue": "1"}])
+    cw.put_metric_alarm(
+        AlarmName="bad-cis-root-usage-unsubscribed", MetricName="RootAccountUsage",
+        Namespace="CISBenchmark", Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[ids["bad-topic-unencrypted"]])
+    plant("cloudwatch", "cloudwatch_alarm_root_account_usage", "account",
+          "root-usage filter and alarm, but the alarm's topic has no subscriber")
+    # The other CIS 4.x metric filters and alarms are simply absent (Organizations is not
+    # in use, so its rule does not apply).
+    for rule in ("cloudtrail_config_changes", "cmk_disable_or_deletion", "config_changes",
+                 "console_authentication_failures", "iam_policy_changes", "nacl_changes",
+                 "network_gateway_changes", "route_table_changes", "s3_bucket_policy_changes",
+                 "security_group_changes", "unauthorized_api_calls", "vpc_changes"):
+        plant("cloudwatch", f"cloudwatch_alarm_{rule}", "account", "no metric filter and alarm")
+
+
+# ---------------------------------------------------------------------------------------
+# CloudTrail (moto), with the buckets in both emulators
+# ---------------------------------------------------------------------------------------
+def seed_cloudtrail() -> None:
+    print("CloudTrail")
+    s3 = client("s3")
+    moto_s3 = boto3.client("s3", region_name=REGION, endpoint_url=MOTO, config=S3_CFG)
+    ct = client("cloudtrail")
+    # moto checks that the trail's bucket exists in its own S3; the scanner reads buckets
+    # from LocalStack's S3, so the same bucket exists there with the settings to judge.
+    for name in ("bad-trail-bucket-public", "good-trail-bucket"):
+        moto_s3.create_bucket(Bucket=name)
+    public_acl_bucket(s3, "bad-trail-bucket-public")  # public-read ACL, no access logging
+    hardened_bucket(s3, "good-trail-bucket", log_to="good-access-logs", prefix="good-trail-bucket/")
+    good("s3", "good-trail-bucket")
+
+    # Single-region, not logging, no validation, no KMS, no CloudWatch Logs, public bucket.
+    ids["bad-trail-single-region"] = ct.create_trail(
+        Name="bad-trail-single-region", S3BucketName="bad-trail-bucket-public",
+        IsMultiRegionTrail=False, EnableLogFileValidation=False)["TrailARN"]
+    plant("cloudtrail", "cloudtrail_log_file_validation_enabled", "bad-trail-single-region", "log file validation disabled")
+    plant("cloudtrail", "cloudtrail_kms_encryption_enabled", "bad-trail-single-region", "not encrypted with KMS")
+    plant("cloudtrail", "cloudtrail_cloudwatch_logs_integration", "bad-trail-single-region", "no CloudWatch Logs integration")
+    plant("cloudtrail", "cloudtrail_bucket_not_public", "bad-trail-single-region", "delivers to a bucket with a public ACL")
+    plant("cloudtrail", "cloudtrail_bucket_access_logging_enabled", "bad-trail-single-region", "delivers to a bucket without access logging")
+
+    # Multi-region, logging, validated, KMS, CloudWatch Logs; management events only.
+    ids["good-trail-multi-region"] = ct.create_trail(
+        Name="good-trail-multi-region", S3BucketName="good-trail-bucket", IsMultiRegionTrail=True,
+        EnableLogFileValidation=True, IncludeGlobalServiceEvents=True, KmsKeyId=ids["good-kms-key:arn"],
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:good-trail-log-group:*",
+        CloudWatchLogsRoleArn=ids["good-role-flow-logs"])["TrailARN"]
+    ct.put_event_selectors(TrailName="good-trail-multi-region", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}])
+    ct.start_logging(Name="good-trail-multi-region")
+    good("cloudtrail", "good-trail-multi-region")
+    plant("cloudtrail", "cloudtrail_s3_object_read_events", "account", "no trail records S3 object-level read events")
+    plant("cloudtrail", "cloudtrail_s3_object_write_events", "account", "no trail records S3 object-level write events")
+
+
+# ---------------------------------------------------------------------------------------
+# EC2 / VPC (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_ec2() -> None:
+    print("EC2 / VPC")
+    ec2 = client("ec2")
+
+    ec2.disable_ebs_encryption_by_default()
+    plant("ec2", "ec2_ebs_default_encryption_enabled", "region", "EBS encryption by default disabled")
+
+    # --- the misconfigured VPC ---
+    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=ec2_tags("vpc", "bad-vpc-no-flow-logs"))["Vpc"]["VpcId"]
+    ids["bad-vpc-no-flow-logs"] = vpc
+    plant("ec2", "ec2_vpc_flow_logs_enabled", "bad-vpc-no-flow-logs", "VPC without flow logs")
+
+    sg_default = default_sg(ec2, vpc)
+    ids["bad-vpc-default-sg"] = sg_default
+    ec2.create_tags(Resources=[sg_default], Tags=tags("bad-vpc-default-sg"))
+    ec2.authorize_security_group_ingress(GroupId=sg_default, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    plant("ec2", "ec2_default_security_group_restricts_all", "bad-vpc-default-sg", "default security group allows traffic (ingress 80 from the internet, all egress)")
+
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.10.1.0/24", AvailabilityZone=f"{REGION}a",
+                               TagSpecifications=ec2_tags("subnet", "bad-subnet-public-ip"))["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    ids["bad-subnet-public-ip"] = subnet
+    plant("ec2", "ec2_subnet_no_auto_public_ip", "bad-subnet-public-ip", "subnet auto-assigns public IPv4 addresses")
+
+    igw = ec2.create_internet_gateway(TagSpecifications=ec2_tags("internet-gateway", "bad-igw"))["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ids["bad-igw"] = igw
+
+    def sg(name: str, rule: str, perms: list[dict], what: str) -> str:
+        gid = ec2.create_security_group(GroupName=name, Description=what, VpcId=vpc,
+                                        TagSpecifications=ec2_tags("security-group", name))["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=perms)
+        ids[name] = gid
+        plant("ec2", rule, name, what)
+        return gid
+
+    ssh = sg("bad-sg-ssh-ipv4", "ec2_security_group_no_ipv4_admin_ports", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                  "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}], "SSH (22) open to 0.0.0.0/0")
+    sg("bad-sg-rdp-ipv6", "ec2_security_group_no_ipv6_admin_ports", [{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389,
+                            "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}], "RDP (3389) open to ::/0")
+    sg("bad-sg-all-open", "ec2_security_group_no_unrestricted_ingress", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+       "all traffic open to 0.0.0.0/0")
+    sg("bad-sg-cifs", "ec2_security_group_no_internet_cifs", [{"IpProtocol": "tcp", "FromPort": 445, "ToPort": 445,
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}], "CIFS (445) open to 0.0.0.0/0")
+    sg("bad-sg-mysql", "ec2_security_group_no_high_risk_ports", [{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+                         "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}], "MySQL (3306) open to 0.0.0.0/0")
+
+    nacl = ec2.create_network_acl(VpcId=vpc, TagSpecifications=ec2_tags("network-acl", "bad-nacl-admin-open"))["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=nacl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                                 Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22})
+    ids["bad-nacl-admin-open"] = nacl
+    plant("ec2", "ec2_nacl_no_internet_admin_ports", "bad-nacl-admin-open", "network ACL allows SSH (22) from 0.0.0.0/0")
+
+    ami = pick_ami(ec2)
+    ids["ami"] = ami
+    inst = ec2.run_instances(
+        ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [ssh], "AssociatePublicIpAddress": True}],
+        MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
+        TagSpecifications=ec2_tags("instance", "bad-instance-imdsv1")
+        + ec2_tags("volume", "bad-root-volume-imdsv1"))["Instances"][0]["InstanceId"]
+    ids["bad-instance-imdsv1"] = inst
+    ids["bad-root-volume-imdsv1"] = root_volume(ec2, inst)
+    plant("ec2", "ec2_volume_encrypted", "bad-root-volume-imdsv1", "instance root volume not encrypted")
+    plant("ec2", "ec2_instance_imdsv2_required", "bad-instance-imdsv1", "IMDSv1 allowed (HttpTokens optional)")
+    plant("ec2", "ec2_instance_no_public_ip", "bad-instance-imdsv1", "public IPv4 address")
+    plant("ec2", "ec2_instance_uses_iam_role", "bad-instance-imdsv1", "no IAM instance profile")
+
+    vol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=False,
+                            TagSpecifications=ec2_tags("volume", "bad-volume-unencrypted"))["VolumeId"]
+    ids["bad-volume-unencrypted"] = vol
+    plant("ec2", "ec2_volume_encrypted", "bad-volume-unencrypted", "EBS volume not encrypted")
+    snap = ec2.create_snapshot(VolumeId=vol, Description="bad-snapshot-public",
+                               TagSpecifications=ec2_tags("snapshot", "bad-snapshot-public"))["SnapshotId"]
+    ec2.modify_snapshot_attribute(SnapshotId=snap, Attribute="createVolumePermission",
+                                  OperationType="add", GroupNames=["all"])
+    ids["bad-snapshot-public"] = snap
+    plant("ec2", "ec2_snapshot_not_public", "bad-snapshot-public", "snapshot shared publicly (createVolumePermission group all)")
+    plant("ec2", "ec2_snapshot_encrypted", "bad-snapshot-public", "snapshot not encrypted")
+
+    image = ec2.create_image(InstanceId=inst, Name="bad-image-public", Description="bad-image-public")["ImageId"]
+    ec2.create_tags(Resources=[image], Tags=tags("bad-image-public"))
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
+    ids["bad-image-public"] = image
+    plant("ec2", "ec2_image_not_public", "bad-image-public", "AMI shared publicly")
+
+    # --- the well-configured VPC ---
+    gvpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=ec2_tags("vpc", "good-vpc-flow-logs"))["Vpc"]["VpcId"]
+    ids["good-vpc-flow-logs"] = gvpc
+    ec2.create_flow_logs(ResourceIds=[gvpc], ResourceType="VPC", TrafficType="ALL",
+                         LogDestinationType="cloud-watch-logs", LogGroupName="good-flow-log-group",
+                         DeliverLogsPermissionArn=ids["good-role-flow-logs"],
+                         TagSpecifications=ec2_tags("vpc-flow-log", "good-flowlog-all-traffic"))
+    good("ec2", "good-vpc-flow-logs")
+
+    gsg_default = default_sg(ec2, gvpc)
+    ids["good-vpc-default-sg"] = gsg_default
+    ec2.create_tags(Resources=[gsg_default], Tags=tags("good-vpc-default-sg"))
+    sg_desc = ec2.describe_security_groups(GroupIds=[gsg_default])["SecurityGroups"][0]
+    if sg_desc["IpPermissions"]:
+        ec2.revoke_security_group_ingress(GroupId=gsg_default, IpPermissions=sg_desc["IpPermissions"])
+    if sg_desc["IpPermissionsEgress"]:
+        ec2.revoke_security_group_egress(GroupId=gsg_default, IpPermissions=sg_desc["IpPermissionsEgress"])
+    good("ec2", "good-vpc-default-sg")
+
+    gsubnet = ec2.create_subnet(VpcId=gvpc, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{REGION}a",
+                                TagSpecifications=ec2_tags("subnet", "good-subnet-private"))["Subnet"]["SubnetId"]
+    ids["good-subnet-private"] = gsubnet
+    good("ec2", "good-subnet-private")
+
+    https = ec2.create_security_group(GroupName="good-sg-https-internal", Description="HTTPS from 10/8 only",
+                                      VpcId=gvpc, TagSpecifications=ec2_tags("security-group", "good-sg-https-internal"))["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=https, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    ids["good-sg-https-internal"] = https
+    good("ec2", "good-sg-https-internal")
+
+    gnacl = ec2.create_network_acl(VpcId=gvpc, TagSpecifications=ec2_tags("network-acl", "good-nacl-https-internal"))["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=gnacl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                                 Egress=False, CidrBlock="10.0.0.0/8", PortRange={"From": 443, "To": 443})
+    ec2.create_network_acl_entry(NetworkAclId=gnacl, RuleNumber=100, Protocol="-1", RuleAction="allow",
+                                 Egress=True, CidrBlock="10.0.0.0/8")
+    ids["good-nacl-https-internal"] = gnacl
+    good("ec2", "good-nacl-https-internal")
+
+    ginst = ec2.run_instances(
+        ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": gsubnet, "Groups": [https], "AssociatePublicIpAddress": False}],
+        MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
+        BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "Encrypted": True,
+                                                                  "KmsKeyId": ids["good-kms-key:arn"]}}],
+        TagSpecifications=ec2_tags("instance", "good-instance-imdsv2")
+        + ec2_tags("volume", "good-root-volume-imdsv2"))["Instances"][0]["InstanceId"]
+    ids["good-instance-imdsv2"] = ginst
+    ids["good-root-volume-imdsv2"] = root_volume(ec2, ginst)
+    good("ec2", "good-root-volume-imdsv2")
+    good("ec2", "good-instance-imdsv2")
+
+    gvol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=True, KmsKeyId=ids["good-kms-key:arn"],
+                             TagSpecifications=ec2_tags("volume", "good-volume-encrypted"))["VolumeId"]
+    ids["good-volume-encrypted"] = gvol
+    good("ec2", "good-volume-encrypted")
+    gsnap = ec2.create_snapshot(VolumeId=gvol, Description="good-snapshot-private",
+                                TagSpecifications=ec2_tags("snapshot", "good-snapshot-private"))["SnapshotId"]
+    ids["good-snapshot-private"] = gsnap
+    good("ec2", "good-snapshot-private")
+
+    # Peering between the two VPCs: a route to the internet through it (bad), a route to
+    # the peer's CIDR only (good).
+    pcx = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=gvpc,
+                                            TagSpecifications=ec2_tags("vpc-peering-connection", "bad-good-peering"))["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    ids["bad-good-peering"] = pcx
+    rtb = ec2.create_route_table(VpcId=vpc, TagSpecifications=ec2_tags("route-table", "bad-rtb-peering-internet"))["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", VpcPeeringConnectionId=pcx)
+    ids["bad-rtb-peering-internet"] = rtb
+    plant("ec2", "ec2_vpc_peering_routes_least_access", "bad-rtb-peering-internet", "route to 0.0.0.0/0 through a VPC peering connection")
+    grtb = ec2.create_route_table(VpcId=gvpc, TagSpecifications=ec2_tags("route-table", "good-rtb-peering-scoped"))["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=grtb, DestinationCidrBlock="10.10.1.0/24", VpcPeeringConnectionId=pcx)
+    ec2.associate_route_table(RouteTableId=grtb, SubnetId=gsubnet)
+    ids["good-rtb-peering-scoped"] = grtb
+    good("ec2", "good-rtb-peering-scoped")
+
+
+def root_volume(ec2, instance: str) -> str:
+    vols = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])["Volumes"]
+    return vols[0]["VolumeId"]
+
+
+def default_sg(ec2, vpc: str) -> str:
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                   {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    return groups[0]["GroupId"]
+
+
+def pick_ami(ec2) -> str:
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "architecture", "Values": ["x86_64"]}])["Images"]
+    linux = sorted(i["ImageId"] for i in images if "windows" not in (i.get("Platform") or "").lower()
+                   and "windows" not in (i.get("Name") or "").lower())
+    return (linux or sorted(i["ImageId"] for i in images))[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Lambda, Secrets Manager, Config (LocalStack)
+# ---------------------------------------------------------------------------------------
+def lambda_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return {'ok': True}\n")
+    return buf.getvalue()
+
+
+def seed_lambda() -> None:
+    print("Lambda")
+    lam = client("lambda")
+    code = {"ZipFile": lambda_zip()}
+
+    def fn(name: str, runtime: str = "python3.12") -> str:
+        arn = lam.create_function(FunctionName=name, Runtime=runtime, Role=ids["good-role-lambda"],
+                                  Handler="index.handler", Code=code, Tags={"Name": name})["FunctionArn"]
+        ids[name] = arn
+        return arn
+
+    fn("bad-fn-url-no-auth")
+    lam.create_function_url_config(FunctionName="bad-fn-url-no-auth", AuthType="NONE")
+    plant("lambda", "lambda_function_url_requires_auth", "bad-fn-url-no-auth", "function URL with AuthType NONE")
+
+    fn("bad-fn-public-policy")
+    lam.add_permission(FunctionName="bad-fn-public-policy", StatementId="anyone", Action="lambda:InvokeFunction",
+                       Principal="*")
+    plant("lambda", "lambda_function_policy_not_public", "bad-fn-public-policy", "resource policy lets Principal * invoke")
+
+    fn("bad-fn-deprecated-runtime", runtime="python3.8")
+    plant("lambda", "lambda_function_supported_runtime", "bad-fn-deprecated-runtime", "runtime python3.8 (deprecated 2024-10-14)")
+
+    fn("good-fn-private")
+    lam.create_function_url_config(FunctionName="good-fn-private", AuthType="AWS_IAM")
+    lam.add_permission(FunctionName="good-fn-private", StatementId="s3-from-own-account",
+                       Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                       SourceArn="arn:aws:s3:::good-bucket-hardened", SourceAccount=ACCOUNT)
+    good("lambda", "good-fn-private")
+
+
+def seed_secrets() -> None:
+    print("Secrets Manager")
+    sm = client("secretsmanager")
+    ids["bad-secret-no-rotation"] = sm.create_secret(Name="bad-secret-no-rotation", SecretString="hunter2")["ARN"]
+    plant("secretsmanager", "secretsmanager_secret_rotation_enabled", "bad-secret-no-rotation", "rotation not enabled")
+    plant("secretsmanager", "secretsmanager_secret_rotated_recently", "bad-secret-no-rotation", "never rotated")
+    ids["good-secret-rotated"] = sm.create_secret(Name="good-secret-rotated", SecretString="s3cr3t",
+                                                  KmsKeyId=ids["good-kms-key:arn"])["ARN"]
+    # RotateImmediately=False fails in LocalStack 2026.3.0 (UnboundLocalError); the default
+    # (rotate now) works and records LastRotatedDate.
+    sm.rotate_secret(SecretId="good-secret-rotated", RotationLambdaARN=ids["good-fn-private"],
+                     RotationRules={"AutomaticallyAfterDays": 30})
+    good("secretsmanager", "good-secret-rotated")
+
+
+def seed_config() -> None:
+    print("AWS Config")
+    cfg = client("config")
+    cfg.put_configuration_recorder(ConfigurationRecorder={
+        "name": "bad-config-recorder", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/good-role-ec2",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "bad-config-channel", "s3BucketName": "good-access-logs"})
+    # Never started: the recorder exists but does not record.
+    plant("config", "config_recorder_enabled_all_regions", "region", "configuration recorder exists but is not recording")
+
+
+# ---------------------------------------------------------------------------------------
+# GuardDuty, Security Hub, Macie, RDS, EFS (moto)
+# ---------------------------------------------------------------------------------------
+def seed_moto_services() -> None:
+    print("GuardDuty / Security Hub / Macie (moto)")
+    gd = client("guardduty")
+    ids["bad-guardduty-detector"] = gd.create_detector(Enable=False)["DetectorId"]
+    plant("guardduty", "guardduty_enabled_all_regions", "region", "GuardDuty detector exists but is disabled")
+    # Security Hub: deliberately never enabled (DescribeHub answers InvalidAccessException).
+    plant("securityhub", "securityhub_enabled_all_regions", "region", "Security Hub not enabled")
+    # Macie: moto answers GetMacieSession with an ENABLED session by default; left so.
+
+    print("RDS (moto)")
+    rds = client("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="bad-db-public", DBInstanceClass="db.t3.micro", Engine="postgres",
+        MasterUsername="dbadmin", MasterUserPassword="Bad-Passw0rd-1234", AllocatedStorage=20,
+        PubliclyAccessible=True, StorageEncrypted=False, BackupRetentionPeriod=0, MultiAZ=False,
+        AutoMinorVersionUpgrade=False, DeletionProtection=False)
+    for rule, what in (("rds_instance_not_public", "publicly accessible"),
+                       ("rds_instance_storage_encrypted", "storage not encrypted"),
+                       ("rds_instance_backups_enabled", "automated backups off (retention 0 days)"),
+                       ("rds_instance_multi_az", "single-AZ"),
+                       ("rds_instance_auto_minor_version_upgrade", "auto minor version upgrade off")):
+        plant("rds", rule, "bad-db-public", what)
+    rds.create_db_instance(
+        DBInstanceIdentifier="good-db-private", DBInstanceClass="db.t3.micro", Engine="postgres",
+        MasterUsername="dbadmin", MasterUserPassword="Good-Passw0rd-1234", AllocatedStorage=20,
+        PubliclyAccessible=False, StorageEncrypted=True, KmsKeyId=ids["good-kms-key:arn"],
+        BackupRetentionPeriod=7, MultiAZ=True, AutoMinorVersionUpgrade=True, DeletionProtection=True)
+    good("rds", "good-db-private")
+
+    print("EFS (moto)")
+    efs = client("efs")
+    ids["bad-efs-unencrypted"] = efs.create_file_system(
+        CreationToken="bad-efs-unencrypted", Encrypted=False, Tags=tags("bad-efs-unencrypted"))["FileSystemId"]
+    plant("efs", "efs_file_system_encrypted", "bad-efs-unencrypted", "file system not encrypted")
+    ids["good-efs-encrypted"] = efs.create_file_system(
+        CreationToken="good-efs-encrypted", Encrypted=True, KmsKeyId=ids["good-kms-key:arn"],
+        Tags=tags("good-efs-encrypted"))["FileSystemId"]
+    good("efs", "good-efs-encrypted")
+
+
+# ---------------------------------------------------------------------------------------
+# Read-back: what a scanner will see
+# ---------------------------------------------------------------------------------------
+def credential_report(iam) -> list[dict]:
+    for _ in range(20):
+        if iam.generate_credential_report()["State"] == "COMPLETE":
+            break
+        time.sleep(0.5)
+    content = iam.get_credential_report()["Content"]
+    return list(csv.DictReader(io.StringIO(content.decode() if isinstance(content, bytes) else content)))
+
+
+def verify() -> None:
+    print("\nRead-back checks (what the scanner will see)")
+    iam = client("iam")
+    users = {u["UserName"] for p in iam.get_paginator("list_users").paginate() for u in p["Users"]}
+    rows = {r["user"]: r for r in credential_report(iam)}
+    check(set(rows) == users | {"<root_account>"},
+          f"credential report has one row per user ({len(rows) - 1} users + root; fix in hook/sitecustomize.py)")
+    check(rows.get("good-user-mfa", {}).get("mfa_active") == "true", "credential report: good-user-mfa mfa_active true")
+    check(rows.get("bad-user-console-no-mfa", {}).get("password_enabled") == "true"
+          and rows.get("bad-user-console-no-mfa", {}).get("mfa_active") == "false",
+          "credential report: bad-user-console-no-mfa password on, MFA off")
+    check(rows.get("bad-user-two-keys", {}).get("access_key_1_active") == "true"
+          and rows.get("bad-user-two-keys", {}).get("access_key_2_active") == "true",
+          "credential report: bad-user-two-keys has two active keys")
+    keys = iam.list_access_keys(UserName="bad-user-stale-key")["AccessKeyMetadata"]
+    age = (dt.datetime.now(dt.timezone.utc) - keys[0]["CreateDate"]).days if keys else -1
+    check(age >= 119, f"bad-user-stale-key's access key is {age} days old (clock shift)")
+    created = iam.get_user(UserName="bad-user-stale-key")["User"]["CreateDate"]
+    check((dt.datetime.now(dt.timezone.utc) - created).days >= 119, "bad-user-stale-key was created 120 days ago")
+    pp = iam.get_account_password_policy()["PasswordPolicy"]
+    check(pp["MinimumPasswordLength"] == 8 and not pp.get("PasswordReusePrevention"),
+          "password policy: length 8, no reuse prevention")
+    check(iam.get_policy(PolicyArn=ids["bad-policy-full-admin"])["Policy"]["AttachmentCount"] == 1,
+          "bad-policy-full-admin attachment count 1")
+    cloudshell = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AWSCloudShellFullAccess")["Policy"]
+    check(cloudshell["AttachmentCount"] >= 1, "AWSCloudShellFullAccess attachment count >= 1")
+    certs = {c["ServerCertificateName"]: c for c in iam.list_server_certificates()["ServerCertificateMetadataList"]}
+    exp = certs.get("bad-server-cert-expired", {}).get("Expiration")
+    check(exp is not None and exp.year == 2021, f"bad-server-cert-expired expiration {exp}")
+    support = iam.list_entities_for_policy(PolicyArn="arn:aws:iam::aws:policy/AWSSupportAccess")["PolicyRoles"]
+    check(any(r["RoleName"] == "good-role-support" for r in support), "AWSSupportAccess attached to good-role-support")
+
+    s3 = client("s3")
+    names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    check({"bad-bucket-defaults", "bad-bucket-public-policy", "bad-bucket-partial-pab", "bad-bucket-public-acl",
+           "bad-trail-bucket-public", "good-access-logs", "good-bucket-hardened", "good-trail-bucket"} <= names,
+          f"S3 lists the seeded buckets ({len(names)})")
+    enc = s3.get_bucket_encryption(Bucket="good-bucket-hardened")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    check(enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", "good-bucket-hardened is SSE-KMS")
+    check(s3.get_bucket_versioning(Bucket="good-bucket-hardened").get("Status") == "Enabled",
+          "good-bucket-hardened versioning Enabled")
+    check("LoggingEnabled" in s3.get_bucket_logging(Bucket="good-bucket-hardened"), "good-bucket-hardened logs")
+    check("LoggingEnabled" not in s3.get_bucket_logging(Bucket="bad-bucket-defaults"), "bad-bucket-defaults does not log")
+    grants = s3.get_bucket_acl(Bucket="bad-bucket-public-acl")["Grants"]
+    check(any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants), "bad-bucket-public-acl grants AllUsers")
+    try:
+        s3.get_public_access_block(Bucket="bad-bucket-public-policy")
+        check(False, "bad-bucket-public-policy has no public access block")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration",
+              "bad-bucket-public-policy has no public access block")
+    s3c = client("s3control")
+    try:
+        s3c.get_public_access_block(AccountId=ACCOUNT)
+        check(False, "no account-level public access block (S3 Control via AWS_ENDPOINT_URL_S3_CONTROL)")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration",
+              "no account-level public access block (S3 Control reachable via AWS_ENDPOINT_URL_S3_CONTROL)")
+
+    ec2 = client("ec2")
+    check(ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, "EBS default encryption off")
+    inst = ec2.describe_instances(InstanceIds=[ids["bad-instance-imdsv1"], ids["good-instance-imdsv2"]])
+    by_id = {i["InstanceId"]: i for r in inst["Reservations"] for i in r["Instances"]}
+    bad_i, good_i = by_id[ids["bad-instance-imdsv1"]], by_id[ids["good-instance-imdsv2"]]
+    check(bad_i["State"]["Name"] == "running" and bad_i.get("MetadataOptions", {}).get("HttpTokens") == "optional",
+          "bad-instance-imdsv1 running with HttpTokens optional")
+    check(bool(bad_i.get("PublicIpAddress")), f"bad-instance-imdsv1 public IP {bad_i.get('PublicIpAddress')}")
+    check(good_i.get("MetadataOptions", {}).get("HttpTokens") == "required" and not good_i.get("PublicIpAddress"),
+          "good-instance-imdsv2 HttpTokens required, no public IP")
+    perms = ec2.describe_snapshot_attribute(SnapshotId=ids["bad-snapshot-public"], Attribute="createVolumePermission")
+    check({"Group": "all"} in perms["CreateVolumePermissions"], "bad-snapshot-public is public")
+    img = ec2.describe_images(ImageIds=[ids["bad-image-public"]])["Images"][0]
+    check(img.get("Public") is True, "bad-image-public is public")
+    fl = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [ids["good-vpc-flow-logs"]]}])["FlowLogs"]
+    check(len(fl) == 1 and fl[0].get("DeliverLogsStatus") != "FAILED" and fl[0]["TrafficType"] == "ALL",
+          "good-vpc-flow-logs has a flow log (ALL, delivering)")
+    vols = {v["VolumeId"]: v for v in ec2.describe_volumes()["Volumes"]}
+    check(vols[ids["good-root-volume-imdsv2"]]["Encrypted"] and not vols[ids["bad-root-volume-imdsv1"]]["Encrypted"],
+          "root volumes: good instance encrypted, bad instance not")
+    snaps = {s["SnapshotId"]: s for s in ec2.describe_snapshots(
+        SnapshotIds=[ids["good-snapshot-private"], ids["bad-snapshot-public"]])["Snapshots"]}
+    check(snaps[ids["good-snapshot-private"]]["Encrypted"] and not snaps[ids["bad-snapshot-public"]]["Encrypted"],
+          "snapshots: good encrypted, bad not")
+    gsg = ec2.describe_security_groups(GroupIds=[ids["good-vpc-default-sg"]])["SecurityGroups"][0]
+    check(not gsg["IpPermissions"] and not gsg["IpPermissionsEgress"], "good VPC's default SG has no rules")
+    sub = ec2.describe_subnets(SubnetIds=[ids["bad-subnet-public-ip"]])["Subnets"][0]
+    check(sub["MapPublicIpOnLaunch"] is True, "bad-subnet-public-ip maps public IPs")
+
+    kms = client("kms")
+    check(kms.get_key_rotation_status(KeyId=ids["good-kms-key"])["KeyRotationEnabled"] is True, "good-kms-key rotates")
+    check(kms.get_key_rotation_status(KeyId=ids["bad-kms-no-rotation"])["KeyRotationEnabled"] is False,
+          "bad-kms-no-rotation does not rotate")
+    check(kms.describe_key(KeyId=ids["bad-kms-pending-deletion"])["KeyMetadata"]["KeyState"] == "PendingDeletion",
+          "bad-kms-pending-deletion is PendingDeletion")
+
+    ct = client("cloudtrail")
+    trails = {t["Name"]: t for t in ct.describe_trails()["trailList"]}
+    check(set(trails) == {"bad-trail-single-region", "good-trail-multi-region"}, "CloudTrail (moto) has both trails")
+    check(ct.get_trail_status(Name="good-trail-multi-region")["IsLogging"] is True, "good trail is logging")
+    check(trails["bad-trail-single-region"].get("LogFileValidationEnabled") is False
+          and not trails["bad-trail-single-region"].get("KmsKeyId"), "bad trail: no validation, no KMS")
+
+    logs = client("logs")
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    check(groups["bad-log-group-short-retention"].get("retentionInDays") == 7, "bad log group retention 7")
+    check(bool(groups["good-trail-log-group"].get("kmsKeyId")), "good-trail-log-group is KMS-encrypted")
+    subs = client("sns").list_subscriptions_by_topic(TopicArn=ids["good-topic-alerts"])["Subscriptions"]
+    check(len(subs) == 1 and subs[0]["SubscriptionArn"].startswith("arn:"), "good-topic-alerts has a confirmed subscription")
+    alarms = client("cloudwatch").describe_alarms()["MetricAlarms"]
+    check(len(alarms) == 2, f"{len(alarms)} CloudWatch alarms")
+
+    lam = client("lambda")
+    fns = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
+    check({"bad-fn-url-no-auth", "bad-fn-public-policy", "bad-fn-deprecated-runtime", "good-fn-private"} <= set(fns),
+          "Lambda lists the seeded functions (state: "
+          + ", ".join(sorted({str(f.get('State')) for f in fns.values()})) + ")")
+    check(lam.get_function_url_config(FunctionName="bad-fn-url-no-auth")["AuthType"] == "NONE", "bad-fn-url-no-auth URL auth NONE")
+    pol = json.loads(lam.get_policy(FunctionName="bad-fn-public-policy")["Policy"])
+    check(any(s.get("Principal") in ("*", {"AWS": "*"}) for s in pol["Statement"]), "bad-fn-public-policy allows *")
+
+    sm = client("secretsmanager")
+    check(not sm.describe_secret(SecretId="bad-secret-no-rotation").get("RotationEnabled"), "bad secret not rotating")
+    d = sm.describe_secret(SecretId="good-secret-rotated")
+    check(d.get("RotationEnabled") is True and d.get("LastRotatedDate") is not None, "good secret rotates, rotated now")
+
+    rec = client("config").describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    check(len(rec) == 1 and rec[0]["recording"] is False, "Config recorder exists, not recording")
+
+    gd = client("guardduty")
+    det = gd.get_detector(DetectorId=ids["bad-guardduty-detector"])
+    check(det["Status"] == "DISABLED", "GuardDuty (moto) detector DISABLED")
+    try:
+        client("securityhub").describe_hub()
+        check(False, "Security Hub (moto) not enabled")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "InvalidAccessException", "Security Hub (moto) not enabled (InvalidAccessException)")
+    check(client("macie2").get_macie_session()["status"] == "ENABLED", "Macie (moto) session ENABLED (moto's default)")
+    dbs = {d["DBInstanceIdentifier"]: d for d in client("rds").describe_db_instances()["DBInstances"]}
+    check(dbs["bad-db-public"]["PubliclyAccessible"] and not dbs["bad-db-public"]["StorageEncrypted"],
+          "bad-db-public (moto) public and unencrypted")
+    check(dbs["good-db-private"]["StorageEncrypted"] and dbs["good-db-private"]["MultiAZ"], "good-db-private encrypted, multi-AZ")
+    fss = {f["FileSystemId"]: f for f in client("efs").describe_file_systems()["FileSystems"]}
+    check(fss[ids["bad-efs-unencrypted"]]["Encrypted"] is False and fss[ids["good-efs-encrypted"]]["Encrypted"] is True,
+          "EFS (moto): one unencrypted, one encrypted")
+    try:
+        client("account").get_alternate_contact(AlternateContactType="SECURITY")
+        check(False, "no security alternate contact")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "ResourceNotFoundException", "no security alternate contact (moto)")
+    who = client("sts").get_caller_identity()
+    check(who["Account"] == ACCOUNT, f"STS account {who['Account']}")
+
+
+# Names seed.py gives that are neither planted nor clean resources of their own (helpers,
+# policies inside users, alarms ...), for check_expected.py's "no name is a substring of
+# another" check.
+HELPER_NAMES = [
+    "bad-group-admins", "bad-role-cloudshell", "bad-inline-admin", "bad-igw", "bad-good-peering",
+    "bad-config-recorder", "bad-config-channel", "bad-cis-root-usage-unsubscribed",
+    "good-cis-console-signin-without-mfa", "good-alerts-queue", "good-flowlog-all-traffic",
+    "bad-trail-bucket-public", "bad-image-public",
+]
+
+
+def all_names() -> set[str]:
+    out = {k.removesuffix(":arn") for k in ids if k != "ami"}
+    out |= {r for _, _, r, _ in planted if r not in ("account", "region", "AWSCloudShellFullAccess")}
+    out |= {r for _, r in clean}
+    out |= set(HELPER_NAMES)
+    return out
+
+
+def already_seeded() -> bool:
+    try:
+        client("iam").get_user(UserName="good-user-mfa")
+        return True
+    except botocore.exceptions.ClientError:
+        return False
+
+
+def main() -> int:
+    if not os.environ.get("AWS_ENDPOINT_URL") or not MOTO:
+        print("seed.py: source localstack/state/env.sh first (AWS_ENDPOINT_URL and VIGIL_MOTO_ENDPOINT unset)",
+              file=sys.stderr)
+        return 2
+    verify_only = "--verify-only" in sys.argv
+    if already_seeded() and not verify_only:
+        print("seed.py: this state is already seeded (good-user-mfa exists); run start.sh for a fresh one")
+        return 0
+    started = time.monotonic()
+    if not verify_only:
+        seed_iam()
+        seed_account()
+        seed_kms()
+        seed_s3()
+        seed_logs()
+        seed_sns()
+        seed_alarms()
+        seed_cloudtrail()
+        seed_ec2()
+        seed_lambda()
+        seed_secrets()
+        seed_config()
+        seed_moto_services()
+        os.makedirs(STATE, exist_ok=True)
+        with open(os.path.join(STATE, "seeded.json"), "w") as f:
+            json.dump({"account": ACCOUNT, "region": REGION, "ids": ids, "names": sorted(all_names()),
+                       "planted": [{"service": s, "rule": u, "resource": r, "problem": p}
+                                   for s, u, r, p in planted],
+                       "clean": [{"service": s, "resource": r} for s, r in clean]}, f, indent=2, default=str)
+    else:
+        with open(os.path.join(STATE, "seeded.json")) as f:
+            ids.update(json.load(f)["ids"])
+
+    if "--no-verify" not in sys.argv:
+        verify()
+
+    if not verify_only:
+        print(f"\nPlanted problems: {len(planted)}")
+        for service, n in sorted(Counter(s for s, _, _, _ in planted).items()):
+            print(f"  {service:15} {n}")
+        print(f"Clean resources: {len(clean)} ({', '.join(sorted(Counter(s for s, _ in clean)))})")
+        print(f"ids: {os.path.join(STATE, 'seeded.json')}")
+    print(f"took {time.monotonic() - started:.1f} s")
+    if failures:
+        print(f"\nseed.py: {len(failures)} read-back check(s) failed:", *failures, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
