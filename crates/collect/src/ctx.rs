@@ -137,17 +137,12 @@ impl Ctx {
         }
     }
 
-    fn service_and_operation(action: &str) -> (String, String) {
-        match action.split_once(':') {
+    /// A gap in this scope: over `types` (a listing) or over one `resource` (a detail).
+    fn push_gap(&self, action: &str, types: &[&str], resource: Option<&str>, err: &CallError) {
+        let (service, operation) = match action.split_once(':') {
             Some((s, o)) => (s.to_owned(), o.to_owned()),
             None => (String::new(), action.to_owned()),
-        }
-    }
-
-    /// Records that the list of `types` in this scope is incomplete.
-    pub fn gap_types(&self, action: &str, types: &[&str], err: &CallError) {
-        let (service, operation) = Self::service_and_operation(action);
-        tracing::warn!(%service, %operation, account = %self.account, region = %self.region, code = %err.code, "not collected");
+        };
         self.shared
             .output
             .lock()
@@ -159,31 +154,22 @@ impl Ctx {
                 account: self.account.clone(),
                 region: self.region.clone(),
                 resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
-                resource: None,
+                resource: resource.map(str::to_owned),
                 error_code: err.code.clone(),
                 message: err.message.clone(),
             });
     }
 
+    /// Records that the list of `types` in this scope is incomplete.
+    pub fn gap_types(&self, action: &str, types: &[&str], err: &CallError) {
+        tracing::warn!(action, account = %self.account, region = %self.region, code = %err.code, "not collected");
+        self.push_gap(action, types, None, err);
+    }
+
     /// Records that a detail of one resource could not be collected.
     pub fn gap_resource(&self, action: &str, resource: &str, err: &CallError) {
-        let (service, operation) = Self::service_and_operation(action);
-        tracing::info!(%service, %operation, resource, code = %err.code, "detail not collected");
-        self.shared
-            .output
-            .lock()
-            .expect("output lock")
-            .gaps
-            .push(Gap {
-                service,
-                operation,
-                account: self.account.clone(),
-                region: self.region.clone(),
-                resource_types: Vec::new(),
-                resource: Some(resource.to_owned()),
-                error_code: err.code.clone(),
-                message: err.message.clone(),
-            });
+        tracing::info!(action, resource, code = %err.code, "detail not collected");
+        self.push_gap(action, &[], Some(resource), err);
     }
 
     pub fn add(&self, resource: Resource) {
