@@ -29,7 +29,7 @@ use thiserror::Error;
 use tokio::sync::Semaphore;
 use vigil_inventory::{GLOBAL_REGION, Resource, SNAPSHOT_FORMAT, Snapshot};
 
-pub use calls::{CallError, CallStats, Recorder};
+pub use calls::{CallError, CallStats, Recorder, Sent};
 pub use ctx::{Ctx, policy_document, time};
 pub use options::CollectOptions;
 pub use registry::{COLLECTORS, Collector, Scope};
@@ -55,7 +55,7 @@ pub enum CollectError {
 pub struct Collection {
     pub snapshot: Snapshot,
     /// (service, operation) → requests the SDK sent (pages and each call counted).
-    pub operations: BTreeMap<(String, String), u64>,
+    pub operations: BTreeMap<(String, String), Sent>,
     /// (IAM action, outcome) → count.
     pub outcomes: BTreeMap<(String, String), u64>,
     /// Calls that failed with a throttling code after the retries.

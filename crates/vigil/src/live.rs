@@ -53,7 +53,7 @@ pub fn run(args: &AwsArgs) -> Result<Collection> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let calls: u64 = collection.operations.values().sum();
+    let calls: u64 = collection.operations.values().map(|sent| sent.calls).sum();
     tracing::info!(
         resources = collection.snapshot.resources.len(),
         gaps = collection.snapshot.gaps.len(),

@@ -46,11 +46,13 @@ fn collect(args: cli::CollectArgs) -> anyhow::Result<ExitCode> {
     let collection = live::run(&args.aws)?;
     std::fs::write(&args.output, collection.snapshot.to_json_pretty())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    // Calls by IAM action and outcome, as the collectors' call wrapper counts them.
-    let mut by_service: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
-    for ((action, _), n) in &collection.outcomes {
-        let service = action.split_once(':').map_or(action.as_str(), |(s, _)| s);
-        *by_service.entry(service).or_default() += n;
+    // Requests by service, as the SDK interceptor saw them leave the process.
+    let mut by_service: std::collections::BTreeMap<&str, (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for ((service, _), sent) in &collection.operations {
+        let entry = by_service.entry(service.as_str()).or_default();
+        entry.0 += sent.calls;
+        entry.1 += sent.attempts;
     }
     #[allow(clippy::print_stdout)]
     {
@@ -63,17 +65,27 @@ fn collect(args: cli::CollectArgs) -> anyhow::Result<ExitCode> {
             args.output.display()
         );
         println!(
-            "API calls by service ({} in all, {} throttled):",
-            by_service.values().sum::<u64>(),
+            "API calls by service ({} calls, {} HTTP requests with retries, {} throttled):",
+            by_service.values().map(|(calls, _)| calls).sum::<u64>(),
+            by_service
+                .values()
+                .map(|(_, attempts)| attempts)
+                .sum::<u64>(),
             collection.throttled
         );
-        for (service, n) in by_service {
-            println!("  {service:<20} {n}");
+        for (service, (calls, attempts)) in by_service {
+            println!("  {service:<20} {calls:>6} {attempts:>6}");
         }
-        println!("Calls by action and outcome:");
+        println!("Operations the SDK sent (operation, calls, requests, service):");
+        for ((service, operation), sent) in &collection.operations {
+            println!(
+                "  sent {operation:<40} {:>6} {:>6}  {service}",
+                sent.calls, sent.attempts
+            );
+        }
+        println!("Calls by IAM action and outcome:");
         for ((action, outcome), n) in &collection.outcomes {
-            let (service, operation) = action.split_once(':').unwrap_or(("", action));
-            println!("  op {service} {operation} {outcome} {n}");
+            println!("  {action:<50} {outcome:<24} {n}");
         }
         for gap in &collection.snapshot.gaps {
             println!("  gap: {}", gap.summary());

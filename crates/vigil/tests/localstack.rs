@@ -98,13 +98,14 @@ fn seeded_account_scan_matches_expectations() {
     let collect = vigil(&["collect", "--quiet", "-o", snapshot.to_str().unwrap()]);
     let collect_out = String::from_utf8_lossy(&collect.stdout).to_string();
 
-    // Every operation the SDK sent is a read.
+    // Every operation the SDK sent (as its interceptor saw it leave) is a read.
     let ops: Vec<(&str, &str)> = collect_out
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("op "))
+        .filter_map(|l| l.trim().strip_prefix("sent "))
         .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            Some((parts.next()?, parts.next()?))
+            let operation = l.split_whitespace().next()?;
+            let service = l.rsplit_once("  ").map(|(_, s)| s.trim())?;
+            Some((service, operation))
         })
         .collect();
     assert!(
