@@ -319,8 +319,8 @@ def seed_s3() -> None:
     # ObjectOwnership BucketOwnerEnforced. DeleteBucketEncryption leaves an empty rule set
     # in LocalStack (real AWS resets to SSE-S3), so "no default encryption" is not planted.
 
-    # No account-level public access block (S3 Control): nothing to call.
-    plant("s3", "s3_account_public_access_block", "account", "no account-level S3 public access block")
+    # The account-level public access block is planted partial at the end of seeding
+    # (seed_account_public_access_block), once every bucket has its policy and ACL.
 
     # Defaults only: no versioning, no access logging, no TLS-only policy, SSE-S3 not KMS.
     s3.create_bucket(Bucket="bad-bucket-defaults")
@@ -858,13 +858,10 @@ def verify() -> None:
     except botocore.exceptions.ClientError as e:
         check(e.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration",
               "bad-bucket-public-policy has no public access block")
-    s3c = client("s3control")
-    try:
-        s3c.get_public_access_block(AccountId=ACCOUNT)
-        check(False, "no account-level public access block (S3 Control via AWS_ENDPOINT_URL_S3_CONTROL)")
-    except botocore.exceptions.ClientError as e:
-        check(e.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration",
-              "no account-level public access block (S3 Control reachable via AWS_ENDPOINT_URL_S3_CONTROL)")
+    account_block = client("s3control").get_public_access_block(AccountId=ACCOUNT)["PublicAccessBlockConfiguration"]
+    check(account_block.get("BlockPublicAcls") is True and account_block.get("IgnorePublicAcls") is False
+          and account_block.get("RestrictPublicBuckets") is False,
+          f"account public access block partial (S3 Control via AWS_ENDPOINT_URL_S3_CONTROL): {account_block}")
 
     ec2 = client("ec2")
     check(ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False, "EBS default encryption off")
@@ -987,6 +984,18 @@ def already_seeded() -> bool:
         return False
 
 
+def seed_account_public_access_block():
+    """A partial account-level block: public ACLs and policies refused for new grants,
+    but existing ones neither ignored nor restricted, so the buckets planted public stay
+    public. Put last, after every bucket policy and ACL, as a real account would refuse
+    them otherwise."""
+    client("s3control").put_public_access_block(AccountId=ACCOUNT, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": False})
+    plant("s3", "s3_account_public_access_block", "account",
+          "account public access block partial: IgnorePublicAcls and RestrictPublicBuckets off")
+
+
 def main() -> int:
     if not os.environ.get("AWS_ENDPOINT_URL") or not MOTO:
         print("seed.py: source localstack/state/env.sh first (AWS_ENDPOINT_URL and VIGIL_MOTO_ENDPOINT unset)",
@@ -1011,6 +1020,7 @@ def main() -> int:
         seed_secrets()
         seed_config()
         seed_moto_services()
+        seed_account_public_access_block()
         os.makedirs(STATE, exist_ok=True)
         with open(os.path.join(STATE, "seeded.json"), "w") as f:
             json.dump({"account": ACCOUNT, "region": REGION, "ids": ids, "names": sorted(all_names()),
