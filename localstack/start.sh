@@ -45,6 +45,10 @@ done
 
 rm -rf "$state"
 mkdir -p "$state/localstack-volume" "$state/localstack-fs" "$state/localstack-s3-storage" "$state/tmp" "$state/aws"
+# Empty profile files (env.sh points the SDKs at them): no real profile leaks in, and
+# the SDKs do not warn about missing files.
+: >"$state/aws/config"
+: >"$state/aws/credentials"
 started=$SECONDS
 
 # Neither emulator may see real credentials or endpoint overrides from the caller.

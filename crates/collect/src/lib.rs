@@ -9,6 +9,7 @@
 
 mod calls;
 mod ctx;
+mod discover;
 mod options;
 pub mod policy;
 mod registry;
@@ -31,6 +32,7 @@ use vigil_inventory::{GLOBAL_REGION, Resource, SNAPSHOT_FORMAT, Snapshot};
 
 pub use calls::{CallError, CallStats, Recorder, Sent};
 pub use ctx::{Ctx, policy_document, time};
+pub use discover::{DISCOVERY_ACTIONS, OrgAccount, discover_accounts};
 pub use options::CollectOptions;
 pub use registry::{COLLECTORS, Collector, Scope};
 
@@ -61,6 +63,19 @@ pub struct Collection {
     /// Calls that failed with a throttling code after the retries.
     pub throttled: u64,
     pub duration: Duration,
+}
+
+impl Collection {
+    /// What the SDK sent, summed by service (`IAM`, `S3 Control`, …).
+    pub fn calls_by_service(&self) -> BTreeMap<&str, Sent> {
+        let mut by_service: BTreeMap<&str, Sent> = BTreeMap::new();
+        for ((service, _), sent) in &self.operations {
+            let entry = by_service.entry(service.as_str()).or_default();
+            entry.calls += sent.calls;
+            entry.attempts += sent.attempts;
+        }
+        by_service
+    }
 }
 
 /// Reports progress: called with (finished, total) tasks.
@@ -108,28 +123,33 @@ async fn load_config(options: &CollectOptions) -> SdkConfig {
         .build()
 }
 
-/// Collects the account the configuration points at.
-pub async fn collect(
-    options: &CollectOptions,
-    progress: Option<Progress>,
-) -> Result<Collection, CollectError> {
-    let started = Instant::now();
+/// The configuration, and a context for the calls made before the account is known
+/// (who am I, which regions, which accounts), sharing the recorder and statistics of
+/// the collection that follows.
+pub(crate) async fn probe(options: &CollectOptions) -> (Arc<ctx::Shared>, Ctx) {
     let sdk = load_config(options).await;
     let shared = Arc::new(ctx::Shared {
         s3_path_style: std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
         ..Default::default()
     });
+    let home = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    let probe = Ctx::new(String::new(), home, sdk, Arc::clone(&shared));
+    (shared, probe)
+}
+
+/// Collects the account the configuration points at.
+pub async fn collect(
+    options: &CollectOptions,
+    progress: Option<Progress>,
+) -> Result<Collection, CollectError> {
+    let started = Instant::now();
+    let (shared, probe) = probe(options).await;
+    let sdk = probe.sdk().clone();
     let home = sdk
         .region()
         .map(|r| r.to_string())
         .ok_or(CollectError::NoRegion)?;
-    let probe = Ctx::new(
-        String::new(),
-        home.clone(),
-        sdk.clone(),
-        Arc::clone(&shared),
-    );
 
     let sts = client!(probe, aws_sdk_sts);
     let identity = probe

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use crate::discover::DISCOVERY_ACTIONS;
 use crate::registry::COLLECTORS;
 
 /// Verbs of read-only actions. `GenerateCredentialReport` only asks IAM to build the
@@ -27,7 +28,16 @@ pub fn required_actions() -> BTreeSet<&'static str> {
         .collect()
 }
 
-/// The policy document, pretty-printed with a trailing newline.
+/// Every action Vigil calls: the collectors' and Organizations discovery's.
+pub fn all_actions() -> BTreeSet<&'static str> {
+    let mut all = required_actions();
+    all.extend(DISCOVERY_ACTIONS.iter().copied());
+    all
+}
+
+/// The policy document, pretty-printed with a trailing newline. The second statement
+/// is only needed where the daemon discovers accounts (the management account or a
+/// delegated administrator); member accounts can leave it out.
 pub fn policy_document() -> String {
     let actions: Vec<&str> = required_actions().into_iter().collect();
     let doc: Value = json!({
@@ -36,6 +46,11 @@ pub fn policy_document() -> String {
             "Sid": "VigilReadOnlyPostureScan",
             "Effect": "Allow",
             "Action": actions,
+            "Resource": "*"
+        }, {
+            "Sid": "VigilOrganizationsDiscovery",
+            "Effect": "Allow",
+            "Action": DISCOVERY_ACTIONS,
             "Resource": "*"
         }]
     });

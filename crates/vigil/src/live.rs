@@ -53,6 +53,15 @@ pub fn run(args: &AwsArgs) -> Result<Collection> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    // One line per service: what the SDK sent, for operators and for the benchmark.
+    for (service, sent) in &collection.calls_by_service() {
+        tracing::info!(
+            service,
+            calls = sent.calls,
+            requests = sent.attempts,
+            "api calls"
+        );
+    }
     let calls: u64 = collection.operations.values().map(|sent| sent.calls).sum();
     tracing::info!(
         resources = collection.snapshot.resources.len(),

@@ -47,13 +47,7 @@ fn collect(args: cli::CollectArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&args.output, collection.snapshot.to_json_pretty())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     // Requests by service, as the SDK interceptor saw them leave the process.
-    let mut by_service: std::collections::BTreeMap<&str, (u64, u64)> =
-        std::collections::BTreeMap::new();
-    for ((service, _), sent) in &collection.operations {
-        let entry = by_service.entry(service.as_str()).or_default();
-        entry.0 += sent.calls;
-        entry.1 += sent.attempts;
-    }
+    let by_service = collection.calls_by_service();
     #[allow(clippy::print_stdout)]
     {
         println!(
@@ -66,15 +60,12 @@ fn collect(args: cli::CollectArgs) -> anyhow::Result<ExitCode> {
         );
         println!(
             "API calls by service ({} calls, {} HTTP requests with retries, {} throttled):",
-            by_service.values().map(|(calls, _)| calls).sum::<u64>(),
-            by_service
-                .values()
-                .map(|(_, attempts)| attempts)
-                .sum::<u64>(),
+            by_service.values().map(|sent| sent.calls).sum::<u64>(),
+            by_service.values().map(|sent| sent.attempts).sum::<u64>(),
             collection.throttled
         );
-        for (service, (calls, attempts)) in by_service {
-            println!("  {service:<20} {calls:>6} {attempts:>6}");
+        for (service, sent) in by_service {
+            println!("  {service:<20} {:>6} {:>6}", sent.calls, sent.attempts);
         }
         println!("Operations the SDK sent (operation, calls, requests, service):");
         for ((service, operation), sent) in &collection.operations {
