@@ -138,6 +138,18 @@ pub(crate) async fn probe(options: &CollectOptions) -> (Arc<ctx::Shared>, Ctx) {
     (shared, probe)
 }
 
+/// The account the configuration's credentials belong to (`sts:GetCallerIdentity`),
+/// which also proves a role can be assumed before a scan is recorded for it.
+pub async fn identify(options: &CollectOptions) -> Result<String, CollectError> {
+    let (_, probe) = probe(options).await;
+    let sts = client!(probe, aws_sdk_sts);
+    let identity = probe
+        .call("sts:GetCallerIdentity", sts.get_caller_identity().send())
+        .await
+        .map_err(CollectError::Identity)?;
+    Ok(identity.account().unwrap_or_default().to_owned())
+}
+
 /// Collects the account the configuration points at.
 pub async fn collect(
     options: &CollectOptions,

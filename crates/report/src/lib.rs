@@ -6,6 +6,7 @@
 //! environment Vigil ran in.
 
 pub mod csv_out;
+pub mod lifecycle;
 pub mod ocsf;
 pub mod summary;
 

@@ -39,6 +39,20 @@ pub enum Command {
     /// List, show and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write or check the daemon's configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented default configuration.
+    Init,
+    /// Check a configuration file and report every problem with its line and field.
+    Validate {
+        #[arg(long, short, value_name = "FILE", default_value = "vigil.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

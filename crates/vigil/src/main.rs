@@ -4,6 +4,7 @@
 
 mod builtin;
 mod cli;
+mod daemon;
 mod live;
 mod pack;
 mod rules_cmd;
@@ -99,6 +100,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Config(command) => daemon::config_command(command),
     };
     match result {
         Ok(code) => code,
