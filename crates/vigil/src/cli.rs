@@ -42,6 +42,17 @@ pub enum Command {
     /// Write or check the daemon's configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run as a service: scheduled scans, history, SIEM delivery, HTTP API.
+    Daemon(DaemonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    #[arg(long, short, value_name = "FILE", default_value = "vigil.toml")]
+    pub config: PathBuf,
+    /// Scan once right after starting, before the first scheduled time.
+    #[arg(long)]
+    pub scan_on_start: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,7 +25,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub const EXIT_INPUT: u8 = 2;
 
 fn init_logging(cli: &Cli) {
+    // A service logs its lifecycle (scans, deliveries); a command line stays quiet.
+    let daemon = matches!(cli.command, Command::Daemon(_));
     let level = match cli.verbose {
+        0 if daemon => "info",
         0 => "warn",
         1 => "info",
         _ => "debug",
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         }
         Command::Rules(command) => rules_cmd::run(command),
         Command::Config(command) => daemon::config_command(command),
+        Command::Daemon(args) => daemon::run(args),
     };
     match result {
         Ok(code) => code,

@@ -597,8 +597,25 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
     for (i, value) in raw.sinks.into_iter().enumerate() {
         let field = format!("sinks[{i}]");
         if let Some((sink, line)) = issues.section::<SinkConfig>(&field, value) {
-            if let Err(err) = vigil_sink::build_with_env(&sink, env) {
-                issues.push(Some(line), field, err.to_string());
+            // A file sink is checked without building it: building opens (creates) the
+            // file, and validating a configuration must not write anything.
+            match &sink {
+                SinkConfig::File(file) => {
+                    if let Some(dir) = file.path.parent().filter(|d| !d.as_os_str().is_empty())
+                        && !dir.is_dir()
+                    {
+                        issues.push(
+                            Some(line),
+                            format!("{field}.path"),
+                            format!("directory `{}` does not exist", dir.display()),
+                        );
+                    }
+                }
+                _ => {
+                    if let Err(err) = vigil_sink::build_with_env(&sink, env) {
+                        issues.push(Some(line), field, err.to_string());
+                    }
+                }
             }
             if sinks
                 .iter()

@@ -1,14 +1,304 @@
 //! `vigil daemon`: scheduled scans of many accounts, their history in the store, and
 //! delivery of finding state changes to SIEMs through a durable outbox.
 
-// The runtime that reads every option lands next; until then only `vigil config`
-// reads the configuration.
-#[expect(dead_code, reason = "read by the daemon runtime")]
+// `StoreError` names the operation, table and file of a failure, which makes it large;
+// store calls are far from hot, so boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
+mod api;
 pub mod config;
+mod delivery;
+mod metrics;
+mod scanner;
+mod schedule;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use crate::cli::ConfigCommand;
+use anyhow::{Context, Result};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use vigil_rules::Mutelist;
+use vigil_score::Attestations;
+use vigil_sink::Sink;
+use vigil_store::{RetentionPolicy, ScanTrigger, SqliteStore, Store};
+
+use crate::cli::{ConfigCommand, DaemonArgs, RuleSelection};
+use config::Config;
+use metrics::Metrics;
+use scanner::Pipeline;
+
+/// What every task of the daemon shares.
+pub struct Daemon {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub sinks: Vec<Arc<dyn Sink>>,
+    pub pipeline: Pipeline,
+    pub metrics: Metrics,
+    /// Scan requests from the schedules and the API; one may wait while one runs.
+    pub requests: mpsc::Sender<ScanTrigger>,
+    /// Wakes the delivery loops when a scan has queued events.
+    pub wake_delivery: Notify,
+    /// Set once the API listens and the store is open: `/readyz` answers 200.
+    pub ready: AtomicBool,
+    /// True while a scan runs.
+    pub scanning: AtomicBool,
+}
+
+/// `vigil daemon --config FILE`.
+pub fn run(args: DaemonArgs) -> Result<ExitCode> {
+    let config = match config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprint!("{errors}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config, args.scan_on_start))
+}
+
+fn api_token(config: &Config) -> Result<String> {
+    let token = match (&config.api.token_env, &config.api.token_file) {
+        (Some(name), _) => std::env::var(name)
+            .with_context(|| format!("api.token_env: environment variable `{name}` is not set"))?,
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .with_context(|| format!("api.token_file: cannot read {}", file.display()))?,
+        (None, None) => anyhow::bail!("api: no token configured"),
+    };
+    let token = token.lines().next().unwrap_or("").trim().to_owned();
+    anyhow::ensure!(!token.is_empty(), "api: the token is empty");
+    Ok(token)
+}
+
+fn pipeline(config: &Config) -> Result<Pipeline> {
+    let selection = RuleSelection {
+        rules: config.scan.rules_dirs.clone(),
+        no_builtin_rules: !config.scan.builtin_rules,
+    };
+    let rules = crate::pack::load_rules(&selection)?;
+    let models = crate::pack::load_models(&rules, &selection)?;
+    let attestations = match &config.scan.attestations {
+        Some(path) => Attestations::load(path, &models)?,
+        None => Attestations::default(),
+    };
+    let mutelist = match &config.scan.mutelist {
+        Some(path) => Mutelist::load(path)?,
+        None => Mutelist::default(),
+    };
+    Ok(Pipeline {
+        rules,
+        models,
+        mutelist,
+        attestations,
+    })
+}
+
+async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
+    let token = api_token(&config)?;
+    let pipeline = pipeline(&config)?;
+    if let Some(dir) = config
+        .store
+        .path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
+    }
+    let store = SqliteStore::open(&config.store.path)
+        .with_context(|| format!("store.path: {}", config.store.path.display()))?;
+    let interrupted = store.mark_interrupted_scans()?;
+    if !interrupted.is_empty() {
+        tracing::warn!(scans = ?interrupted, "scans left running by the previous run are marked interrupted");
+    }
+    let sinks = vigil_sink::build_all(&config.sinks).map_err(|errors| {
+        anyhow::anyhow!(
+            "sinks: {}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let listener = tokio::net::TcpListener::bind(&config.api.listen)
+        .await
+        .with_context(|| format!("api.listen: cannot listen on {}", config.api.listen))?;
+    let (requests, mut queue) = mpsc::channel::<ScanTrigger>(1);
+    let daemon = Arc::new(Daemon {
+        store: Arc::new(store),
+        sinks: sinks.into_iter().map(Arc::from).collect(),
+        pipeline,
+        metrics: Metrics::new(),
+        requests,
+        wake_delivery: Notify::new(),
+        ready: AtomicBool::new(false),
+        scanning: AtomicBool::new(false),
+        config,
+    });
+
+    let stop_schedules = CancellationToken::new();
+    let cancel_scan = CancellationToken::new();
+    let draining = CancellationToken::new();
+    let stop = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for schedule in daemon.config.schedules.clone() {
+        tasks.spawn(schedule::run(
+            schedule,
+            daemon.requests.clone(),
+            stop_schedules.clone(),
+        ));
+    }
+    let mut delivery = tokio::task::JoinSet::new();
+    for sink in &daemon.sinks {
+        delivery.spawn(delivery::deliver(
+            Arc::clone(&daemon),
+            Arc::clone(sink),
+            draining.clone(),
+            stop.clone(),
+        ));
+    }
+    tasks.spawn(delivery::watch_backlog(Arc::clone(&daemon), stop.clone()));
+    tasks.spawn(retention(Arc::clone(&daemon), stop.clone()));
+    let api = api::router(Arc::clone(&daemon), token);
+    let api_stop = stop.clone();
+    tasks.spawn(async move {
+        let served = axum::serve(listener, api)
+            .with_graceful_shutdown(async move { api_stop.cancelled().await })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "the HTTP API stopped");
+        }
+    });
+
+    // One scan at a time; a request arriving meanwhile waits in the queue (of one).
+    // Once shutdown starts (`stop_schedules`), no queued scan begins.
+    let scans = {
+        let daemon = Arc::clone(&daemon);
+        let cancel = cancel_scan.clone();
+        let no_new = stop_schedules.clone();
+        tokio::spawn(async move {
+            loop {
+                let trigger = tokio::select! {
+                    trigger = queue.recv() => trigger,
+                    () = no_new.cancelled() => None,
+                };
+                let Some(trigger) = trigger else { break };
+                daemon.scanning.store(true, Ordering::SeqCst);
+                scanner::run(Arc::clone(&daemon), trigger, cancel.clone()).await;
+                daemon.scanning.store(false, Ordering::SeqCst);
+            }
+        })
+    };
+    if scan_on_start {
+        let _ = daemon.requests.try_send(ScanTrigger::Startup);
+    }
+    daemon.ready.store(true, Ordering::SeqCst);
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    tracing::info!(
+        config = %daemon.config.path.display(),
+        listen = %daemon.config.api.listen,
+        store = %daemon.config.store.path.display(),
+        schedules = daemon.config.schedules.len(),
+        sinks = daemon.sinks.len(),
+        "vigil daemon started"
+    );
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new scans; finishing the running one");
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    daemon.ready.store(false, Ordering::SeqCst);
+    stop_schedules.cancel();
+    let scan_deadline = Duration::from_secs(daemon.config.delivery.shutdown_scan_secs);
+    let finished = tokio::time::timeout(scan_deadline, async {
+        while daemon.scanning.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            deadline_secs = scan_deadline.as_secs(),
+            "the running scan did not finish in time; cancelling it"
+        );
+        cancel_scan.cancel();
+    }
+    // The worker records a cancelled scan as such before it ends.
+    if tokio::time::timeout(Duration::from_secs(10), scans)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the scan worker did not stop; its scan will be marked interrupted at the next start"
+        );
+    }
+
+    draining.cancel();
+    daemon.wake_delivery.notify_waiters();
+    let flush = Duration::from_secs(daemon.config.delivery.shutdown_flush_secs);
+    if tokio::time::timeout(flush, async {
+        while delivery.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!(
+            deadline_secs = flush.as_secs(),
+            "outbox not flushed in time; the rest is kept for the next start"
+        );
+    }
+    stop.cancel();
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("vigil daemon stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Daily: delete what the retention settings let go.
+async fn retention(daemon: Arc<Daemon>, stop: CancellationToken) {
+    let policy = RetentionPolicy {
+        scans_days: daemon.config.store.retention_scans_days,
+        changes_days: daemon.config.store.retention_changes_days,
+        delivered_events_days: daemon.config.store.retention_delivered_events_days,
+    };
+    loop {
+        let store = Arc::clone(&daemon.store);
+        match tokio::task::spawn_blocking(move || store.prune(&policy, chrono::Utc::now())).await {
+            Ok(Ok(report)) => tracing::info!(?report, "retention applied"),
+            Ok(Err(err)) => tracing::error!(error = %err, "retention failed"),
+            Err(err) => tracing::error!(error = %err, "retention task failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
 
 /// `vigil config init|validate`.
 pub fn config_command(command: ConfigCommand) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,499 @@
+//! The daemon end to end, with real components: the `vigil daemon` binary scans the
+//! seeded LocalStack account on a cron schedule, keeps its history in a real SQLite
+//! file, and delivers events to a real HTTP receiver and a real syslog (TCP, RFC 6587)
+//! receiver on loopback. Between two scheduled scans a bucket is made public and then
+//! fixed: a NEW and then a RESOLVED event must arrive at both receivers. The HTTP
+//! receiver refuses (503) for a while and then recovers: every event still arrives. The
+//! daemon is stopped with a full outbox and restarted, and killed with SIGKILL in the
+//! middle of a scan: nothing undelivered is lost and the interrupted scan says so.
+//!
+//! Ignored by default: it needs the emulators (`tests/run` starts and seeds them).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TOKEN: &str = "daemon-test-token";
+const BUCKET: &str = "vigil-daemon-test-bucket";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// One event as a receiver saw it.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    kind: String,
+    body: Value,
+}
+
+#[derive(Default)]
+struct Inbox {
+    events: Vec<Received>,
+    refused: usize,
+}
+
+/// A real HTTP server on loopback that takes the webhook's JSON arrays, refusing with
+/// 503 while `refusing` is set.
+struct HttpReceiver {
+    port: u16,
+    inbox: Arc<Mutex<Inbox>>,
+    refusing: Arc<Mutex<bool>>,
+}
+
+impl HttpReceiver {
+    fn start(refusing: bool) -> HttpReceiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
+        let refusing = Arc::new(Mutex::new(refusing));
+        let (inbox2, refusing2) = (Arc::clone(&inbox), Arc::clone(&refusing));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (inbox, refusing) = (Arc::clone(&inbox2), Arc::clone(&refusing2));
+                std::thread::spawn(move || serve_http(stream, &inbox, &refusing));
+            }
+        });
+        HttpReceiver {
+            port,
+            inbox,
+            refusing,
+        }
+    }
+
+    fn ids(&self) -> BTreeSet<String> {
+        self.inbox
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.id.clone())
+            .collect()
+    }
+}
+
+fn serve_http(stream: TcpStream, inbox: &Mutex<Inbox>, refusing: &Mutex<bool>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let status = if *refusing.lock().unwrap() {
+            inbox.lock().unwrap().refused += 1;
+            "503 Service Unavailable"
+        } else {
+            let batch: Vec<Value> = serde_json::from_slice(&body).expect("a JSON array");
+            let mut inbox = inbox.lock().unwrap();
+            for envelope in batch {
+                inbox.events.push(Received {
+                    id: envelope["id"].as_str().unwrap().to_owned(),
+                    kind: envelope["kind"].as_str().unwrap().to_owned(),
+                    body: envelope["event"].clone(),
+                });
+            }
+            "200 OK"
+        };
+        let response = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A real syslog receiver: TCP with RFC 6587 octet counting.
+struct SyslogReceiver {
+    port: u16,
+    inbox: Arc<Mutex<Inbox>>,
+}
+
+impl SyslogReceiver {
+    fn start() -> SyslogReceiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
+        let inbox2 = Arc::clone(&inbox);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let inbox = Arc::clone(&inbox2);
+                std::thread::spawn(move || read_frames(stream, &inbox));
+            }
+        });
+        SyslogReceiver { port, inbox }
+    }
+
+    fn ids(&self) -> BTreeSet<String> {
+        self.inbox
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.id.clone())
+            .collect()
+    }
+}
+
+fn read_frames(stream: TcpStream, inbox: &Mutex<Inbox>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut length = Vec::new();
+        if reader.read_until(b' ', &mut length).unwrap_or(0) == 0 {
+            return;
+        }
+        let Ok(n) = String::from_utf8_lossy(&length).trim().parse::<usize>() else {
+            return;
+        };
+        let mut message = vec![0; n];
+        if reader.read_exact(&mut message).is_err() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&message).to_string();
+        // <PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] BOM{json}
+        let fields: Vec<&str> = text.splitn(7, ' ').collect();
+        let kind = fields.get(5).copied().unwrap_or_default().to_owned();
+        let id = text
+            .split("event_id=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        let json_start = text.find('{').unwrap_or(text.len());
+        let body = serde_json::from_str(&text[json_start..]).unwrap_or(Value::Null);
+        inbox
+            .lock()
+            .unwrap()
+            .events
+            .push(Received { id, kind, body });
+    }
+}
+
+/// A minimal HTTP/1.1 client for the daemon's API; status 0 while it does not listen.
+fn api(port: u16, method: &str, path: &str) -> (u16, Value) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, Value::Null);
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {TOKEN}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn mutate(action: &str) {
+    let status = Command::new(root().join("localstack/.venv-moto/bin/python"))
+        .arg(root().join("localstack/mutate.py"))
+        .args([action, BUCKET])
+        .status()
+        .expect("python from localstack/.venv-moto");
+    assert!(status.success(), "mutate.py {action} failed");
+}
+
+fn write_config(dir: &Path, api_port: u16, http: u16, syslog: u16) -> PathBuf {
+    let config = format!(
+        r#"
+[store]
+path = "{db}"
+
+[api]
+listen = "127.0.0.1:{api_port}"
+token_env = "VIGIL_TEST_API_TOKEN"
+
+[scan]
+services = ["s3"]
+account_concurrency = 1
+
+[[accounts]]
+name = "localstack"
+
+[[schedules]]
+name = "every-20-seconds"
+cron = "*/20 * * * * *"
+
+[delivery]
+min_backoff_secs = 1
+max_backoff_secs = 3
+shutdown_flush_secs = 5
+shutdown_scan_secs = 20
+
+[[sinks]]
+type = "http"
+name = "webhook"
+url = "http://127.0.0.1:{http}/ingest"
+max_batch_events = 50
+
+[[sinks]]
+type = "syslog"
+name = "syslog"
+transport = "tcp"
+address = "127.0.0.1:{syslog}"
+# Scan summaries carry the whole scorecard (tens of KiB); octet-counted TCP takes them.
+max_message_bytes = 1048576
+"#,
+        db = dir.join("vigil.db").display()
+    );
+    let path = dir.join("vigil.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn start_daemon(config: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["--log-format", "json", "daemon", "--config"])
+        .arg(config)
+        .env("VIGIL_TEST_API_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("vigil daemon starts")
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn scans(port: u16) -> Vec<Value> {
+    match api(port, "GET", "/api/v1/scans?limit=100") {
+        (200, body) => body["items"].as_array().cloned().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn scans_with(port: u16, status: &str) -> usize {
+    scans(port).iter().filter(|s| s["status"] == status).count()
+}
+
+fn sigterm(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.success(),
+                "the daemon exited with {status} on SIGTERM"
+            );
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no exit within 60 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn about_bucket(event: &Received) -> bool {
+    event.body["resources"][0]["uid"]
+        .as_str()
+        .is_some_and(|uid| uid.ends_with(BUCKET))
+        && event.body["metadata"]["event_code"] == "s3_bucket_policy_not_public"
+}
+
+#[test]
+#[ignore = "needs LocalStack and moto running (tests/run starts them)"]
+fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: source localstack/state/env.sh first"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("daemon.log");
+    let http = HttpReceiver::start(true);
+    let syslog = SyslogReceiver::start();
+    let api_port = free_port();
+    let config = write_config(dir.path(), api_port, http.port, syslog.port);
+    mutate("make-public");
+
+    // 1. Scheduled scan with the bucket public: NEW, delivered to syslog at once and to
+    //    the HTTP receiver once it stops refusing.
+    let mut daemon = start_daemon(&config, &log);
+    wait_for("the first scheduled scan", Duration::from_secs(90), || {
+        scans_with(api_port, "succeeded") >= 1
+    });
+    let new_at = |inbox: &Arc<Mutex<Inbox>>, kind: &str| {
+        inbox
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .any(|e| e.kind == kind && about_bucket(e))
+    };
+    wait_for("finding.new at syslog", Duration::from_secs(30), || {
+        new_at(&syslog.inbox, "finding.new")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        http.inbox.lock().unwrap().refused > 0,
+        "the HTTP receiver was never asked while it refused"
+    );
+    assert!(http.inbox.lock().unwrap().events.is_empty());
+    *http.refusing.lock().unwrap() = false;
+    wait_for(
+        "finding.new at the HTTP receiver",
+        Duration::from_secs(30),
+        || new_at(&http.inbox, "finding.new"),
+    );
+    let new_event = http
+        .inbox
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .find(|e| e.kind == "finding.new" && about_bucket(e))
+        .cloned()
+        .unwrap();
+    assert_eq!(new_event.body["activity_id"], 1);
+    assert_eq!(new_event.body["type_uid"], 200301);
+
+    // 2. Fixed before the next scheduled scan: RESOLVED at both receivers.
+    mutate("make-private");
+    let done = scans_with(api_port, "succeeded");
+    wait_for("the second scheduled scan", Duration::from_secs(60), || {
+        scans_with(api_port, "succeeded") > done
+    });
+    wait_for(
+        "finding.resolved at both receivers",
+        Duration::from_secs(30),
+        || new_at(&http.inbox, "finding.resolved") && new_at(&syslog.inbox, "finding.resolved"),
+    );
+    let resolved = http
+        .inbox
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .find(|e| e.kind == "finding.resolved" && about_bucket(e))
+        .cloned()
+        .unwrap();
+    assert_eq!(resolved.body["activity_id"], 3);
+    assert_eq!(resolved.body["status_id"], 4);
+    wait_for(
+        "the same events at both receivers",
+        Duration::from_secs(30),
+        || http.ids() == syslog.ids(),
+    );
+    let (status, findings) = api(
+        api_port,
+        "GET",
+        "/api/v1/findings?status=RESOLVED&rule=s3_bucket_policy_not_public",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        findings["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["resource_id"].as_str().unwrap().ends_with(BUCKET)),
+        "{findings}"
+    );
+    let (status, _) = api(api_port, "GET", "/metrics");
+    assert_eq!(status, 200);
+
+    // 3. A restart with a full outbox: the HTTP receiver refuses, a scan queues its
+    //    summary, SIGTERM, then the receiver recovers and the new daemon delivers it.
+    *http.refusing.lock().unwrap() = true;
+    let before = syslog.ids();
+    let (status, _) = api(api_port, "POST", "/api/v1/scans");
+    assert_eq!(status, 202);
+    wait_for(
+        "the requested scan's events at syslog",
+        Duration::from_secs(60),
+        || syslog.ids().len() > before.len(),
+    );
+    let pending: BTreeSet<String> = syslog.ids().difference(&http.ids()).cloned().collect();
+    assert!(
+        !pending.is_empty(),
+        "nothing was left undelivered to the HTTP receiver"
+    );
+    sigterm(&mut daemon);
+    *http.refusing.lock().unwrap() = false;
+    let mut daemon = start_daemon(&config, &log);
+    wait_for(
+        "the outbox delivered after the restart",
+        Duration::from_secs(30),
+        || http.ids().is_superset(&pending),
+    );
+
+    // 4. SIGKILL in the middle of a scan: the next start marks it interrupted, and the
+    //    events of earlier scans are all delivered.
+    let running_before = scans_with(api_port, "running");
+    assert_eq!(running_before, 0);
+    let (status, _) = api(api_port, "POST", "/api/v1/scans");
+    assert_eq!(status, 202);
+    // Polled tightly: a scan of the emulated S3 takes a second or two.
+    let started = Instant::now();
+    while scans_with(api_port, "running") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no scan ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let mut daemon = start_daemon(&config, &log);
+    wait_for(
+        "the killed scan marked interrupted",
+        Duration::from_secs(30),
+        || scans_with(api_port, "interrupted") == 1,
+    );
+    wait_for(
+        "every event at both receivers",
+        Duration::from_secs(30),
+        || http.ids() == syslog.ids(),
+    );
+    sigterm(&mut daemon);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !log_text.contains(TOKEN),
+        "the API token appears in the log"
+    );
+}
