@@ -123,8 +123,8 @@ def seed(scale: int) -> dict[str, int]:
 
 def scan(vigil: str) -> dict:
     """Runs `vigil scan` under GNU time; returns wall seconds, peak RSS and calls."""
-    cmd = ["/usr/bin/time", "-v", vigil, "--log-format", "json", "scan", "--quiet",
-           "--format", "json", "-o", os.path.join(STATE, "bench-findings.json")]
+    cmd = ["/usr/bin/time", "-v", vigil, "-v", "--log-format", "json", "scan", "--quiet",
+           "--format", "ndjson", "-o", os.path.join(STATE, "bench-findings.ndjson")]
     started = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.monotonic() - started
@@ -144,6 +144,9 @@ def scan(vigil: str) -> dict:
         elif fields.get("message") == "collection finished":
             collect_ms, resources = fields["elapsed_ms"], fields["resources"]
             gaps, throttled = fields["gaps"], fields["throttled"]
+    if collect_ms is None:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit("bench.py: no `collection finished` line in the scan's log")
     return {"wall_s": wall, "peak_mib": peak_kib / 1024, "calls": dict(calls), "collect_s": collect_ms / 1000,
             "resources": resources, "gaps": gaps, "throttled": throttled}
 
