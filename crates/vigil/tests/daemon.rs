@@ -40,6 +40,12 @@ struct Inbox {
     refused: usize,
 }
 
+impl Inbox {
+    fn ids(&self) -> BTreeSet<String> {
+        self.events.iter().map(|e| e.id.clone()).collect()
+    }
+}
+
 /// A real HTTP server on loopback that takes the webhook's JSON arrays, refusing with
 /// 503 while `refusing` is set.
 struct HttpReceiver {
@@ -69,13 +75,7 @@ impl HttpReceiver {
     }
 
     fn ids(&self) -> BTreeSet<String> {
-        self.inbox
-            .lock()
-            .unwrap()
-            .events
-            .iter()
-            .map(|e| e.id.clone())
-            .collect()
+        self.inbox.lock().unwrap().ids()
     }
 }
 
@@ -150,13 +150,7 @@ impl SyslogReceiver {
     }
 
     fn ids(&self) -> BTreeSet<String> {
-        self.inbox
-            .lock()
-            .unwrap()
-            .events
-            .iter()
-            .map(|e| e.id.clone())
-            .collect()
+        self.inbox.lock().unwrap().ids()
     }
 }
 
