@@ -10,13 +10,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::OCSF_VERSION;
+use crate::ocsf::{
+    ACTIVITY_CREATE, CLASS_UID as FINDING_CLASS_UID, FINDING_STATUS_NEW as STATUS_NEW,
+    FINDING_STATUS_SUPPRESSED as STATUS_SUPPRESSED,
+};
 
-const FINDING_CLASS_UID: u32 = 2003;
-const ACTIVITY_CREATE: u32 = 1;
+/// The activities and the status a finding reaches over its life, beyond those a
+/// single scan's report uses.
 const ACTIVITY_UPDATE: u32 = 2;
 const ACTIVITY_CLOSE: u32 = 3;
-const STATUS_NEW: u32 = 1;
-const STATUS_SUPPRESSED: u32 = 3;
 const STATUS_RESOLVED: u32 = 4;
 
 const SCAN_CLASS_UID: u32 = 6007;

@@ -24,17 +24,17 @@ pub const OCSF_VERSION: &str = "1.6.0";
 /// standard.
 pub const WAF_STANDARD: &str = "AWS Well-Architected Framework Security Pillar";
 
-const CLASS_UID: u32 = 2003;
+pub(crate) const CLASS_UID: u32 = 2003;
 const CATEGORY_UID: u32 = 2;
 /// Vigil reports each finding fresh at the end of every scan; following a
 /// finding over time (update, close) is the store's job, keyed on the stable
 /// `finding_info.uid`.
-const ACTIVITY_CREATE: u32 = 1;
+pub(crate) const ACTIVITY_CREATE: u32 = 1;
 
 /// OCSF finding `status_id`: where the finding is in a triage workflow, not
 /// whether the check passed (that is `compliance.status_id`).
-const FINDING_STATUS_NEW: u32 = 1;
-const FINDING_STATUS_SUPPRESSED: u32 = 3;
+pub(crate) const FINDING_STATUS_NEW: u32 = 1;
+pub(crate) const FINDING_STATUS_SUPPRESSED: u32 = 3;
 
 const COMPLIANCE_UNKNOWN: u32 = 0;
 const COMPLIANCE_PASS: u32 = 1;
