@@ -755,6 +755,23 @@ mod tests {
         assert_eq!(config.api.listen, "127.0.0.1:9464");
     }
 
+    /// The example configurations in `deploy/examples/` stay valid.
+    #[test]
+    fn the_deploy_examples_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/examples");
+        let env = |name: &str| name.starts_with("VIGIL_").then(|| "t0ken".to_owned());
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                parse(&path, &text, &env).unwrap_or_else(|e| panic!("{e}"));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2, "only {checked} examples");
+    }
+
     #[test]
     fn every_problem_is_reported_at_once_with_line_and_field() {
         let text = r#"
