@@ -131,6 +131,70 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
     regional("aws.rds.db_instance", "RDS database instance"),
     regional("aws.efs.file_system", "EFS file system"),
     regional("aws.macie.session", "Amazon Macie in a region"),
+    regional(
+        "aws.events.rule",
+        "EventBridge rule on any event bus, with its pattern and targets",
+    ),
+    regional(
+        "aws.ssm.document",
+        "Systems Manager document owned by the account (Automation, Command, ...)",
+    ),
+    regional(
+        "aws.ssm.managed_instance",
+        "Instance managed by Systems Manager, with its patch compliance",
+    ),
+    regional(
+        "aws.ssmincidents.response_plan",
+        "Incident Manager response plan",
+    ),
+    regional(
+        "aws.ssmcontacts.contact",
+        "Incident Manager contact or escalation plan",
+    ),
+    regional(
+        "aws.config.remediation",
+        "AWS Config remediation configuration of a rule",
+    ),
+    regional(
+        "aws.config.conformance_pack",
+        "AWS Config conformance pack with its compliance",
+    ),
+    regional(
+        "aws.config.aggregator",
+        "AWS Config configuration aggregator",
+    ),
+    global(
+        "aws.organizations.policy",
+        "Organizations policy (SCP, tag, backup, ...) with its document and targets; management account only",
+    ),
+    global(
+        "aws.organizations.delegated_administrator",
+        "Account registered as a delegated administrator, with its services; management account only",
+    ),
+    regional(
+        "aws.backup.plan",
+        "AWS Backup plan with its rules and resource selections",
+    ),
+    regional(
+        "aws.backup.vault",
+        "AWS Backup vault with lock settings and recovery points",
+    ),
+    regional(
+        "aws.ecr.repository",
+        "ECR repository with scanning and tag immutability",
+    ),
+    regional(
+        "aws.codebuild.project",
+        "CodeBuild project with its environment (variable names, never values)",
+    ),
+    regional(
+        "aws.codebuild.source_credential",
+        "Credential CodeBuild holds for a source provider",
+    ),
+    regional(
+        "aws.securitylake.data_lake",
+        "Amazon Security Lake data lake in a region",
+    ),
 ];
 
 /// Every relation kind Vigil knows.
@@ -153,7 +217,7 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
     RelationKindInfo {
         name: "delivers_to",
-        description: "trail, flow log or Config channel delivers to a bucket, log group or topic",
+        description: "trail, flow log or Config channel delivers to a bucket, log group or topic; backup plan stores recovery points in a vault",
     },
     RelationKindInfo {
         name: "logs_to",
@@ -190,6 +254,14 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     RelationKindInfo {
         name: "in_region",
         description: "resource belongs to the aws.region node of its region",
+    },
+    RelationKindInfo {
+        name: "invokes",
+        description: "EventBridge rule sends events to a target (topic, function, SSM document, response plan); remediation or response plan runs an SSM document",
+    },
+    RelationKindInfo {
+        name: "manages",
+        description: "Systems Manager managed instance is this EC2 instance; Config remediation fixes what this Config rule finds",
     },
 ];
 

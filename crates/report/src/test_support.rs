@@ -53,6 +53,7 @@ pub(crate) fn rule() -> RuleFile {
                 .into(),
         ],
         status: RuleStatus::Stable,
+        organization_wide: false,
         since: Some("0.1.0".into()),
     }
 }

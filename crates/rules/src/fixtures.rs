@@ -41,6 +41,9 @@ struct Case {
     relations: Vec<Relation>,
     #[serde(default)]
     gaps: Vec<Gap>,
+    /// Settings for this case, over the defaults (`{allowed_regions: [eu-west-1]}`).
+    #[serde(default)]
+    settings: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Either one status for every finding of the rule, or a status per resource id.
@@ -195,7 +198,9 @@ fn run_case(rules: &RuleSet, rule: &Rule, case: Case) -> Result<(), String> {
     let now = case
         .now
         .unwrap_or_else(|| FIXTURE_NOW.parse().expect("fixture time parses"));
-    let ctx = EvalContext::new(Arc::new(inventory), now);
+    let settings = crate::Settings::default().merged(&case.settings)?;
+    settings.validate().map_err(|e| e.to_string())?;
+    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings);
     let (findings, _) = evaluate_where(rules, &ctx, |r| r.id() == rule.id());
     let describe = |f: &crate::finding::Finding| match &f.reason {
         Some(reason) => format!("{} ({reason})", f.status),

@@ -17,6 +17,7 @@ mod load;
 pub mod mapping;
 mod mutelist;
 mod rule;
+mod settings;
 
 pub use eval::{EvalStats, evaluate, evaluate_expr, evaluate_where};
 pub use expr::{EvalContext, Expr, HELPERS, Helper};
@@ -30,3 +31,4 @@ pub use mutelist::{ExpiredMute, MuteEntry, Mutelist, MutelistError, MutelistFile
 pub use rule::{
     CafMapping, Compliance, Remediation, Rule, RuleFile, RuleStatus, WafMapping, rule_schema,
 };
+pub use settings::{Settings, SettingsError, SettingsFileError};

@@ -246,6 +246,7 @@ mod tests {
                 references: vec![],
                 status: RuleStatus::Stable,
                 since: None,
+                organization_wide: false,
             }),
             resource: Arc::new(ResourceRef {
                 id: resource.into(),

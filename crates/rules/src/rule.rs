@@ -48,6 +48,13 @@ pub struct RuleFile {
     /// Vigil version the rule arrived in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
+    /// The rule judges something that covers a whole AWS Organization (a service
+    /// control policy on the root, a delegated administrator, an organisation-wide
+    /// aggregator). It is evaluated where that evidence can be seen, usually the
+    /// management account, and a PASS there counts for every account of the
+    /// organisation in the scorecard, which names the account the evidence lives in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organization_wide: bool,
 }
 
 /// Where the rule sits in the CAF Security Perspective.

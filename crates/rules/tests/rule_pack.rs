@@ -46,8 +46,15 @@ fn rules_read_only_documented_properties() {
     let doc = std::fs::read_to_string(root().join("docs/resource-properties.md")).unwrap();
     let mut documented: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut current: Vec<String> = Vec::new();
+    // A bullet `- aws.x.y: ...` adds properties to the type it names, on its line and
+    // the indented lines that continue it ("Additions to existing types").
+    let mut bullet: Option<String> = None;
     for line in doc.lines() {
-        if let Some(heading) = line.strip_prefix("## ") {
+        if let Some(heading) = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+        {
+            bullet = None;
             current = heading
                 .split(" / ")
                 .filter_map(|part| part.split_whitespace().next())
@@ -56,9 +63,22 @@ fn rules_read_only_documented_properties() {
                 .collect();
             continue;
         }
+        if let Some(rest) = line.strip_prefix("- ") {
+            bullet = rest
+                .split_once(':')
+                .map(|(t, _)| t.trim())
+                .filter(|t| t.starts_with("aws.") && !t.contains(' '))
+                .map(str::to_owned);
+        } else if !line.starts_with("  ") {
+            bullet = None;
+        }
+        let owners: Vec<String> = match &bullet {
+            Some(t) => vec![t.clone()],
+            None => current.clone(),
+        };
         for (i, piece) in line.split('`').enumerate() {
             if i % 2 == 1 {
-                for t in &current {
+                for t in &owners {
                     documented
                         .entry(t.clone())
                         .or_default()

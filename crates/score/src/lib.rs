@@ -4,15 +4,17 @@
 //! kept as data in `rules/maturity/`. Every score lists the criteria met and missing.
 
 mod attest;
+mod explain;
 mod model;
 mod scorecard;
 
 pub use attest::{AttestationError, Attestations, Declaration};
+pub use explain::{enabler_markdown, epic_markdown, maturity_markdown, whitepaper_example};
 pub use model::{
     Criterion, ENABLERS, EnablerModel, EnablersFile, EpicModel, LevelSpec, ModelError, ModelErrors,
     ModelSource, Models,
 };
 pub use scorecard::{
     AccountMaturity, AreaScore, Counts, CriterionResult, EnablerScore, EnablerStatus, EpicScore,
-    EvidenceKind, LevelResult, Outcome, Scorecard, score,
+    EvidenceKind, LevelResult, OrgFinding, Outcome, Scorecard, score, score_in_organization,
 };

@@ -2,7 +2,7 @@
 //! account's epic maturity (0–3) and enabler status computed from the models, each
 //! with the criteria met and missing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use vigil_inventory::ResourceIdx;
@@ -72,6 +72,19 @@ pub struct CriterionResult {
     pub outcome: Outcome,
     pub evidence: EvidenceKind,
     pub detail: String,
+    /// The account the deciding evidence lives in, when it is not the account scored
+    /// (an organisation trail, an SCP on the root, a delegated administrator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_account: Option<String>,
+}
+
+/// A finding from another account of an organisation, for organisation-wide rules:
+/// the daemon keeps the management account's results and hands them to the scoring
+/// of every member.
+#[derive(Debug, Clone)]
+pub struct OrgFinding {
+    pub organization_id: String,
+    pub finding: Finding,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -165,7 +178,11 @@ fn area_scores<K: Copy + PartialEq>(
 
 /// What the criteria of one account are judged against.
 struct AccountEvidence<'a> {
+    account: &'a str,
     statuses: HashMap<&'a str, Vec<(&'a Finding, Status)>>,
+    /// Passing findings of organisation-wide rules in other accounts of this
+    /// account's organisation, by rule id.
+    organization: HashMap<&'a str, Vec<&'a Finding>>,
     account_resource: Option<ResourceIdx>,
     ctx: &'a EvalContext,
     attestations: &'a Attestations,
@@ -179,6 +196,31 @@ impl AccountEvidence<'_> {
             outcome,
             evidence,
             detail,
+            evidence_account: None,
+        };
+        // An organisation-wide rule that passes elsewhere in the organisation decides.
+        let from_organization = |ids: &[String]| -> Option<CriterionResult> {
+            let passes: Vec<&Finding> = ids
+                .iter()
+                .map(|id| self.organization.get(id.as_str())?.first().copied())
+                .collect::<Option<_>>()?;
+            let first = passes.first()?;
+            let mut r = result(
+                Outcome::Met,
+                EvidenceKind::Observed,
+                passes
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} passes on {} in account {}, which covers the organisation",
+                            f.rule.id, f.resource.id, f.resource.account
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            r.evidence_account = Some(first.resource.account.clone());
+            Some(r)
         };
         match &c.test {
             Test::RulesPass(ids) => {
@@ -212,11 +254,19 @@ impl AccountEvidence<'_> {
                 problems.truncate(5);
                 // A failure that was seen decides, whatever else could not be seen.
                 if problems.is_empty() {
-                    result(
+                    let mut r = result(
                         Outcome::Met,
                         EvidenceKind::Observed,
                         format!("{} pass", ids.join(", ")),
-                    )
+                    );
+                    r.evidence_account = self.elsewhere(ids);
+                    if let Some(account) = &r.evidence_account {
+                        r.detail
+                            .push_str(&format!(" (on resources that live in account {account})"));
+                    }
+                    r
+                } else if let Some(r) = from_organization(ids) {
+                    r
                 } else if unknown && !failed {
                     result(
                         Outcome::Unknown,
@@ -233,11 +283,20 @@ impl AccountEvidence<'_> {
                     .flat_map(|id| self.statuses.get(id.as_str()).into_iter().flatten())
                     .collect();
                 if let Some((f, _)) = all.iter().find(|(_, s)| *s == Status::Pass) {
-                    result(
+                    let mut r = result(
                         Outcome::Met,
                         EvidenceKind::Observed,
                         format!("{} passes on {}", f.rule.id, f.resource.id),
-                    )
+                    );
+                    r.evidence_account = arn_account(&f.resource.id)
+                        .filter(|a| *a != self.account)
+                        .map(str::to_owned);
+                    r
+                } else if let Some(r) = ids
+                    .iter()
+                    .find_map(|id| from_organization(std::slice::from_ref(id)))
+                {
+                    r
                 } else if all.iter().any(|(_, s)| *s == Status::Error) {
                     result(
                         Outcome::Unknown,
@@ -296,11 +355,13 @@ impl AccountEvidence<'_> {
                 if let Some(hit) =
                     met(EvidenceKind::Observed).or_else(|| met(EvidenceKind::Declared))
                 {
-                    result(
+                    let mut r = result(
                         Outcome::Met,
                         hit.evidence,
                         format!("{}: {}", hit.description, hit.detail),
-                    )
+                    );
+                    r.evidence_account = hit.evidence_account.clone();
+                    r
                 } else {
                     let outcome = if results.iter().any(|r| r.outcome == Outcome::Unknown) {
                         Outcome::Unknown
@@ -317,6 +378,44 @@ impl AccountEvidence<'_> {
             }
         }
     }
+}
+
+impl AccountEvidence<'_> {
+    /// The other account that the deciding resources of these rules live in, when
+    /// there is exactly one and none is the account's own: an organisation trail
+    /// seen from a member account, owned by the management account.
+    fn elsewhere(&self, ids: &[String]) -> Option<String> {
+        let mut others: HashSet<&str> = HashSet::new();
+        for (f, _) in ids
+            .iter()
+            .flat_map(|id| self.statuses.get(id.as_str()).into_iter().flatten())
+        {
+            let related = f.evidence.related.iter().map(String::as_str);
+            for id in std::iter::once(f.resource.id.as_str()).chain(related.clone()) {
+                match arn_account(id) {
+                    Some(a) if a != self.account => {
+                        others.insert(a);
+                    }
+                    _ => {}
+                }
+            }
+            if related.filter_map(arn_account).any(|a| a == self.account) {
+                return None;
+            }
+        }
+        match others.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => Some((*one).to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// The account field of an ARN (`arn:aws:cloudtrail:us-east-1:999988887777:trail/org`).
+fn arn_account(id: &str) -> Option<&str> {
+    let mut parts = id.split(':');
+    (parts.next()? == "arn").then_some(())?;
+    let account = parts.nth(3)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 fn missing(criteria: &[CriterionResult]) -> String {
@@ -340,6 +439,34 @@ pub fn score(
     ctx: &EvalContext,
     models: &Models,
     attestations: &Attestations,
+) -> Scorecard {
+    score_in_organization(findings, ctx, models, attestations, &[])
+}
+
+/// The account's organisation id, from its `aws.account` node.
+fn organization_of(ctx: &EvalContext, account: &str) -> Option<String> {
+    let inventory = ctx.inventory();
+    let idx = *inventory
+        .of_type_in_account(account, "aws.account")
+        .first()?;
+    inventory
+        .resource(idx)
+        .properties
+        .pointer("/organization/id")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Computes the scorecard, letting organisation-wide rules that pass in one account
+/// of an organisation count for every account of it: those in `findings` (several
+/// accounts scanned together) and those in `elsewhere` (results kept from earlier
+/// scans of other accounts, such as the management account).
+pub fn score_in_organization(
+    findings: &[Finding],
+    ctx: &EvalContext,
+    models: &Models,
+    attestations: &Attestations,
+    elsewhere: &[OrgFinding],
 ) -> Scorecard {
     let caf_components = area_scores(
         &CafComponent::ALL,
@@ -371,7 +498,28 @@ pub fn score(
                     .or_default()
                     .push((f, f.status));
             }
+            let organization_id = organization_of(ctx, &account);
+            let mut organization: HashMap<&str, Vec<&Finding>> = HashMap::new();
+            if let Some(org) = &organization_id {
+                let same_org = |f: &Finding| {
+                    f.resource.account != account
+                        && f.status == Status::Pass
+                        && f.rule.organization_wide
+                };
+                let here = findings.iter().filter(|f| {
+                    same_org(f) && organization_of(ctx, &f.resource.account).as_deref() == Some(org)
+                });
+                let kept = elsewhere
+                    .iter()
+                    .filter(|o| &o.organization_id == org && same_org(&o.finding))
+                    .map(|o| &o.finding);
+                for f in here.chain(kept) {
+                    organization.entry(f.rule.id.as_str()).or_default().push(f);
+                }
+            }
             let evidence = AccountEvidence {
+                account: &account,
+                organization,
                 statuses,
                 account_resource: inventory
                     .of_type_in_account(&account, "aws.account")

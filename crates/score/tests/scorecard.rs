@@ -347,8 +347,8 @@ fn model_problems_are_all_reported_at_once() {
     edit(
         &mut sources,
         "dev_sec_ops.yaml",
-        "declared: devsecops.pipeline_designed",
-        "declared: devsecops.pipeline_designed\n        rules_pass: [lambda_function_supported_runtime]",
+        "declared: devsecops.posture_scan_in_ci",
+        "declared: devsecops.posture_scan_in_ci\n        rules_pass: [lambda_function_supported_runtime]",
     );
     // Levels out of order: 2, 1, 3.
     edit(&mut sources, "resilience.yaml", "- level: 1", "- level: X");
@@ -380,7 +380,7 @@ fn model_problems_are_all_reported_at_once() {
     assert!(
         has(
             "dev_sec_ops.yaml",
-            "criterion `devsecops.pipeline_design` must have exactly one of"
+            "criterion `devsecops.scans_in_pipeline` must have exactly one of"
         ),
         "{text}"
     );
@@ -906,8 +906,8 @@ fn a_gap_in_level_two_caps_the_level_even_when_level_three_holds() {
 
 #[test]
 fn observed_level_two_without_declared_level_one_is_level_zero() {
-    // Compliance Validation: level 2 is observed (Config and Security Hub in every
-    // region); level 1 needs a declaration that is missing.
+    // Compliance Validation: level 2 is observed (Config, Security Hub and a
+    // conformance pack in every region), which also meets level 1 by observation.
     let (mut resources, relations) = level_two_account(ACCOUNT);
     for region in REGIONS {
         resources.push(with_properties(
@@ -924,20 +924,44 @@ fn observed_level_two_without_declared_level_one_is_level_zero() {
                 "standards": [],
             }),
         ));
+        let pack =
+            format!("arn:aws:config:{region}:{ACCOUNT}:conformance-pack/cis/conformance-pack-abc");
+        resources.push(with_properties(
+            Resource::new(&pack, "aws.config.conformance_pack", ACCOUNT, *region),
+            json!({"arn": pack, "name": "cis", "created_by": null, "compliance": "NON_COMPLIANT"}),
+        ));
     }
-    let card = run(resources.clone(), relations.clone(), vec![], &none());
+    let card = run(resources, relations, vec![], &none());
     let e = epic(&card, ACCOUNT, "compliance_validation");
+    assert_eq!(e.level, 2, "{e:#?}");
+    assert!(!e.rests_on_declarations, "{e:#?}");
+    let packs = criterion(e, "compliance.packs_compliant");
+    assert_eq!(packs.outcome, Outcome::NotMet, "{packs:#?}");
+
+    // DevSecOps in an account with no build projects, repositories or functions:
+    // level 2 holds on the declared posture scan, level 1 still needs the pipeline's
+    // design to be declared, and levels are cumulative.
+    let card = run(
+        empty_account(ACCOUNT),
+        vec![],
+        vec![],
+        &declare(&["devsecops.posture_scan_in_ci"]),
+    );
+    let e = epic(&card, ACCOUNT, "dev_sec_ops");
     assert!(e.levels[1].met, "{e:#?}");
     assert!(!e.levels[0].met);
     assert_eq!(e.level, 0);
 
     let card = run(
-        resources,
-        relations,
+        empty_account(ACCOUNT),
         vec![],
-        &declare(&["compliance.framework_mapped"]),
+        vec![],
+        &declare(&[
+            "devsecops.posture_scan_in_ci",
+            "devsecops.pipeline_designed",
+        ]),
     );
-    let e = epic(&card, ACCOUNT, "compliance_validation");
+    let e = epic(&card, ACCOUNT, "dev_sec_ops");
     assert_eq!(e.level, 2, "{e:#?}");
     assert!(e.rests_on_declarations, "level 1 rests on a declaration");
 }
@@ -945,10 +969,10 @@ fn observed_level_two_without_declared_level_one_is_level_zero() {
 // ---------------------------------------------------------------------------------------
 // 5. Enablers.
 
+/// Enablers no API can show (strategy and playbooks now also accept observed
+/// guardrails and runbooks).
 const DECLARATION_ONLY_ENABLERS: &[&str] = &[
-    "cloud_security_strategy",
     "shared_responsibility_model",
-    "playbooks_and_runbooks",
     "security_epics_plan",
     "incident_response_simulation",
 ];
@@ -1248,4 +1272,189 @@ fn account_known_only_from_findings_is_scored_with_facts_unknown() {
     let c = criterion(mine, "logging.config_everywhere");
     assert_eq!(c.outcome, Outcome::NotMet, "{c:?}");
     assert!(c.detail.contains("no resource evaluated"), "{c:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// docs/maturity.md: the models in plain words, generated and kept current.
+
+#[test]
+fn maturity_page_is_current_and_explains_every_epic_and_enabler() {
+    let p = pack();
+    let page = vigil_score::maturity_markdown(&p.models, &p.rules);
+    for epic in vigil_rules::Epic::ALL {
+        assert!(
+            page.contains(&format!("## {}\n", epic.title())),
+            "{}",
+            epic.title()
+        );
+    }
+    for (_, title) in ENABLERS {
+        assert!(page.contains(&format!("## {title}\n")), "{title}");
+    }
+    // The whitepaper's own examples are cited for IAM and Logging.
+    assert!(page.contains("Automation of IAM lifecycle workflows."));
+    assert!(page.contains("Platform-level and service-level logging is enabled and centralized."));
+    // Every level says what decides it: observed rules, or declarations only.
+    assert!(page.contains("declared only: `incident_response.simulations_run`"));
+    assert!(page.contains("observed: every finding of `ssm_automation_runbooks_exist`"));
+    let path = root().join("docs/maturity.md");
+    let text = format!("{page}\n");
+    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "docs/maturity.md is stale: run VIGIL_UPDATE_SCHEMAS=1 cargo nextest run -p vigil-score"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Organisation-wide evidence counts once.
+
+const ORG: &str = "o-exampleorg1";
+
+/// An account node in organisation `ORG`, managed by `ACCOUNT`.
+fn org_account_node(account: &str) -> Resource {
+    with_properties(
+        account_node(account),
+        json!({"organization": {"id": ORG, "master_account_id": ACCOUNT, "is_management_account": account == ACCOUNT}}),
+    )
+}
+
+/// A service control policy attached to the root that denies root users everything.
+fn root_scp() -> Resource {
+    with_properties(
+        Resource::new(
+            format!(
+                "arn:aws:organizations::{ACCOUNT}:policy/{ORG}/service_control_policy/p-deny-root"
+            ),
+            "aws.organizations.policy",
+            ACCOUNT,
+            GLOBAL_REGION,
+        ),
+        json!({
+            "id": "p-deny-root", "arn": "arn", "name": "deny-root", "type": "SERVICE_CONTROL_POLICY",
+            "aws_managed": false, "attached_to_root": true,
+            "targets": [{"target_id": "r-abcd", "type": "ROOT", "name": "Root"}],
+            "document": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+        }),
+    )
+}
+
+/// What a member account sees: Organizations policies are not listed there.
+fn not_management_gap(account: &str) -> Gap {
+    Gap {
+        service: "organizations".into(),
+        operation: "ListPolicies".into(),
+        account: account.into(),
+        region: GLOBAL_REGION.into(),
+        resource_types: vec![
+            "aws.organizations.policy".into(),
+            "aws.organizations.delegated_administrator".into(),
+        ],
+        resource: None,
+        error_code: "NotManagementAccount".into(),
+        message: format!("the evidence lives in the management account {ACCOUNT}"),
+    }
+}
+
+fn guardrails(card: &Scorecard, account: &str) -> CriterionResult {
+    let iam = epic(card, account, "identity_and_access_management");
+    criterion(iam, "iam.guardrails").clone()
+}
+
+#[test]
+fn an_scp_on_the_root_counts_for_every_member_and_names_where_it_lives() {
+    // Management and member scanned together: the member cannot see the SCP itself.
+    let resources = vec![
+        org_account_node(ACCOUNT),
+        root_scp(),
+        org_account_node(OTHER),
+    ];
+    let card = run(resources, vec![], vec![not_management_gap(OTHER)], &none());
+    let here = guardrails(&card, ACCOUNT);
+    assert_eq!(here.outcome, Outcome::Met, "{}", here.detail);
+    assert_eq!(here.evidence_account, None);
+    let member = guardrails(&card, OTHER);
+    assert_eq!(member.outcome, Outcome::Met, "{}", member.detail);
+    assert_eq!(member.evidence_account.as_deref(), Some(ACCOUNT));
+    assert!(member.detail.contains(ACCOUNT), "{}", member.detail);
+
+    // An account of another organisation gains nothing from it.
+    let mut stranger = org_account_node("333333333333");
+    stranger = stranger.with_property(
+        "organization",
+        json!({"id": "o-someoneelse", "master_account_id": "444444444444", "is_management_account": false}),
+    );
+    let resources = vec![org_account_node(ACCOUNT), root_scp(), stranger];
+    let card = run(
+        resources,
+        vec![],
+        vec![not_management_gap("333333333333")],
+        &none(),
+    );
+    assert_ne!(guardrails(&card, "333333333333").outcome, Outcome::Met);
+}
+
+#[test]
+fn management_results_kept_from_an_earlier_scan_count_for_a_member_scanned_alone() {
+    let pack = pack();
+    // The management account's scan, as the daemon keeps it.
+    let inventory = Inventory::new(vec![org_account_node(ACCOUNT), root_scp()], vec![], vec![])
+        .expect("valid inventory");
+    let ctx = EvalContext::new(Arc::new(inventory), now());
+    let (management, _) = evaluate(&pack.rules, &ctx);
+    let kept: Vec<vigil_score::OrgFinding> = management
+        .into_iter()
+        .filter(|f| f.rule.organization_wide)
+        .map(|finding| vigil_score::OrgFinding {
+            organization_id: ORG.into(),
+            finding,
+        })
+        .collect();
+    assert!(!kept.is_empty(), "some organisation-wide rule evaluated");
+
+    // The member alone: unknown without the kept results, met with them.
+    let member = || {
+        Inventory::new(
+            vec![org_account_node(OTHER)],
+            vec![],
+            vec![not_management_gap(OTHER)],
+        )
+        .expect("valid inventory")
+    };
+    let ctx = EvalContext::new(Arc::new(member()), now());
+    let (findings, _) = evaluate(&pack.rules, &ctx);
+    let alone = score(&findings, &ctx, &pack.models, &none());
+    assert_ne!(guardrails(&alone, OTHER).outcome, Outcome::Met);
+    let with_org =
+        vigil_score::score_in_organization(&findings, &ctx, &pack.models, &none(), &kept);
+    let met = guardrails(&with_org, OTHER);
+    assert_eq!(met.outcome, Outcome::Met, "{}", met.detail);
+    assert_eq!(met.evidence_account.as_deref(), Some(ACCOUNT));
+}
+
+#[test]
+fn an_organisation_trail_seen_from_a_member_names_the_management_account() {
+    // The member sees the organisation trail (a shadow trail) owned by the management
+    // account: the logging criteria pass, and say where the trail lives.
+    let (mut resources, relations) = level_two_account(ACCOUNT);
+    for r in &mut resources {
+        r.account = OTHER.to_owned();
+    }
+    resources.retain(|r| r.resource_type != "aws.account" && r.resource_type != "aws.region");
+    resources.extend(empty_account(OTHER));
+    let card = run(resources, relations, vec![], &none());
+    let logging = epic(&card, OTHER, "logging_and_monitoring");
+    let trail = criterion(logging, "logging.multi_region_trail");
+    assert_eq!(trail.outcome, Outcome::Met, "{}", trail.detail);
+    assert_eq!(
+        trail.evidence_account.as_deref(),
+        Some(ACCOUNT),
+        "{}",
+        trail.detail
+    );
 }

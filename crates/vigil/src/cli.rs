@@ -152,6 +152,10 @@ pub struct ScanArgs {
     /// Attestation file of declared evidence (YAML).
     #[arg(long, value_name = "FILE")]
     pub attestations: Option<PathBuf>,
+    /// Settings file (YAML) of the team's conventions: classification and ownership
+    /// tag keys, allowed regions, the incident-response role's name pattern.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

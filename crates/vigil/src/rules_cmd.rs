@@ -88,7 +88,22 @@ fn list(selection: &RuleSelection, format: ListFormat) -> Result<ExitCode> {
 fn show(id: &str, selection: &RuleSelection) -> Result<ExitCode> {
     let rules = load_rules(selection)?;
     let Some(rule) = rules.get(id) else {
-        bail!("no rule `{id}`; `vigil rules list` shows them");
+        // An epic or an enabler: its maturity model in plain words.
+        let models = crate::pack::load_models(&rules, selection)?;
+        let text = vigil_rules::Epic::ALL
+            .into_iter()
+            .find(|e| e.id() == id)
+            .and_then(|epic| vigil_score::epic_markdown(&models, &rules, epic))
+            .or_else(|| vigil_score::enabler_markdown(&models, &rules, id));
+        match text {
+            Some(text) => {
+                print!("{text}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            None => bail!(
+                "no rule, epic or enabler `{id}`; `vigil rules list` shows the rules, docs/maturity.md the epics and enablers"
+            ),
+        }
     };
     let m = &rule.meta;
     println!("{} — {}\n", m.id, m.title);

@@ -24,6 +24,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => Attestations::load(path, &models)?,
         None => Attestations::default(),
     };
+    let settings = match &args.settings {
+        Some(path) => vigil_rules::Settings::load(path)?,
+        None => vigil_rules::Settings::default(),
+    };
     let mutelist = match &args.mutelist {
         Some(path) => Mutelist::load(path)?,
         None => Mutelist::default(),
@@ -39,7 +43,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
     let now = args.now.unwrap_or(started_at);
-    let ctx = EvalContext::new(Arc::new(inventory), now);
+    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings);
 
     let (mut findings, stats) = evaluate(&rules, &ctx);
     let expired = mutelist.apply(&mut findings, now.date_naive());

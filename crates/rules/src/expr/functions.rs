@@ -67,6 +67,13 @@ pub const HELPERS: &[Helper] = &[
         literal_checks: &[],
     },
     Helper {
+        name: "policy_denies",
+        arities: &[2],
+        signature: "policy_denies(document, action) -> bool",
+        doc: "Does some Deny statement of the document cover `action` (wildcards and NotAction honoured), with or without a condition? For guardrails such as service control policies.",
+        literal_checks: &[],
+    },
+    Helper {
         name: "policy_has_condition",
         arities: &[2],
         signature: "policy_has_condition(document, key) -> bool",
@@ -205,6 +212,8 @@ struct Shared {
     inventory: Arc<Inventory>,
     values: Vec<OnceLock<Value>>,
     now: DateTime<Utc>,
+    /// The team's settings, bound to `settings` in every condition.
+    settings: Value,
 }
 
 impl Shared {
@@ -321,13 +330,23 @@ pub fn resource_value(resource: &Resource) -> Value {
 }
 
 impl EvalContext {
+    /// A context with the default settings.
     pub fn new(inventory: Arc<Inventory>, now: DateTime<Utc>) -> Self {
+        Self::with_settings(inventory, now, &crate::Settings::default())
+    }
+
+    pub fn with_settings(
+        inventory: Arc<Inventory>,
+        now: DateTime<Utc>,
+        settings: &crate::Settings,
+    ) -> Self {
         let values = (0..inventory.len()).map(|_| OnceLock::new()).collect();
         EvalContext {
             shared: Arc::new(Shared {
                 inventory,
                 values,
                 now,
+                settings: to_cel(&settings.to_json()),
             }),
             env: Arc::new(cel::Env::stdlib()),
         }
@@ -387,6 +406,7 @@ impl EvalContext {
     /// chunk of work; `'v` is how long the variables bound below it may borrow.
     pub fn root<'v>(&self) -> Context<'static, 'v> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
+        ctx.add_variable_from_value("settings", self.shared.settings.clone());
         let mut add =
             |name: &'static str, f: fn(&Shared, &[Value]) -> Result<Value, ExecutionError>| {
                 let shared = Arc::clone(&self.shared);
@@ -405,6 +425,10 @@ impl EvalContext {
         });
         add("policy_is_public", |_, a| {
             Ok(Value::Bool(policy(a, 0, "policy_is_public")?.is_public()))
+        });
+        add("policy_denies", |_, a| {
+            let p = policy(a, 0, "policy_denies")?;
+            Ok(Value::Bool(p.denies(string(a, 1, "policy_denies")?)))
         });
         add("policy_has_condition", |_, a| {
             let p = policy(a, 0, "policy_has_condition")?;

@@ -43,7 +43,7 @@ const STANDARD_FUNCTIONS: &[&str] = &[
 ];
 
 /// Variables a condition may read.
-pub const VARIABLES: &[&str] = &["resource", "properties"];
+pub const VARIABLES: &[&str] = &["resource", "properties", "settings"];
 
 /// A compiled condition.
 #[derive(Debug)]

@@ -165,6 +165,15 @@ impl Policy {
         allowed && !denied
     }
 
+    /// Does some Deny statement cover `action`, conditional or not? Guardrails such as
+    /// service control policies often deny with a condition (everyone but a
+    /// break-glass role), so a condition does not disqualify a Deny here.
+    pub fn denies(&self, action: &str) -> bool {
+        self.statements
+            .iter()
+            .any(|s| s.effect == Effect::Deny && s.matches_action(action))
+    }
+
     /// Does the policy grant every action on every resource without condition, as
     /// CIS 1.16 and FSBP IAM.1 define administrator access? Only a Deny of every
     /// action undoes it: a narrower Deny leaves an admin who can remove that Deny.
@@ -429,6 +438,32 @@ pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn denies_sees_conditional_and_wildcard_denies() {
+        let scp = Policy::from_text(
+            r#"{"Statement":[
+                {"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"},
+                {"Effect":"Deny","Action":["cloudtrail:Stop*","cloudtrail:DeleteTrail"],"Resource":"*",
+                 "Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}},
+                {"Effect":"Allow","Action":"guardduty:DeleteDetector","Resource":"*"}]}"#,
+        )
+        .unwrap();
+        assert!(scp.denies("organizations:LeaveOrganization"));
+        assert!(scp.denies("CloudTrail:StopLogging"));
+        assert!(scp.denies("cloudtrail:DeleteTrail"));
+        assert!(!scp.denies("cloudtrail:UpdateTrail"));
+        assert!(
+            !scp.denies("guardduty:DeleteDetector"),
+            "an Allow is not a Deny"
+        );
+        let not_action = Policy::from_text(
+            r#"{"Statement":{"Effect":"Deny","NotAction":"iam:*","Resource":"*"}}"#,
+        )
+        .unwrap();
+        assert!(not_action.denies("config:StopConfigurationRecorder"));
+        assert!(!not_action.denies("iam:CreateUser"));
+    }
     use super::*;
     use serde_json::json;
 

@@ -89,6 +89,10 @@ pub struct ScanConfig {
     pub builtin_rules: bool,
     pub mutelist: Option<PathBuf>,
     pub attestations: Option<PathBuf>,
+    /// The team's conventions rules read (`[scan.settings]`): classification and
+    /// ownership tag keys, allowed regions, the incident-response role's name pattern.
+    #[serde(default)]
+    pub settings: vigil_rules::Settings,
 }
 
 /// One account to scan, through a profile or a role (or the default chain).
@@ -190,6 +194,7 @@ impl Default for ScanConfig {
             builtin_rules: true,
             mutelist: None,
             attestations: None,
+            settings: vigil_rules::Settings::default(),
         }
     }
 }
@@ -542,6 +547,13 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
         if value == 0 {
             issues.push(scan_line, field, "must be at least 1");
         }
+    }
+    if let Err(err) = scan.settings.validate() {
+        issues.push(
+            scan_line,
+            format!("scan.settings.{}", err.field),
+            err.message,
+        );
     }
     let known_services: Vec<&str> = vigil_collect::COLLECTORS
         .iter()

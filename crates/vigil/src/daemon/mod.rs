@@ -45,6 +45,12 @@ pub struct Daemon {
     pub ready: AtomicBool,
     /// True while a scan runs.
     pub scanning: AtomicBool,
+    /// Results of organisation-wide rules (SCPs on the root, delegated
+    /// administrators) from the latest scan of each account, by organisation id and
+    /// account: a PASS in the management account counts for every member's
+    /// scorecard. Members scanned before the management account in the first cycle
+    /// use it from the next cycle on.
+    pub organization_evidence: scanner::OrganizationEvidence,
 }
 
 /// `vigil daemon --config FILE`.
@@ -99,6 +105,7 @@ fn pipeline(config: &Config) -> Result<Pipeline> {
         models,
         mutelist,
         attestations,
+        settings: config.scan.settings.clone(),
     })
 }
 
@@ -143,6 +150,7 @@ async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
         wake_delivery: Notify::new(),
         ready: AtomicBool::new(false),
         scanning: AtomicBool::new(false),
+        organization_evidence: Default::default(),
         config,
     });
 

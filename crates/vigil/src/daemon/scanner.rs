@@ -2,7 +2,7 @@
 //! pipeline — collect, evaluate, score — and its results recorded in the store together
 //! with the events the sinks are owed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use vigil_report::lifecycle::{
     Change, ScanEnd, ScanSummary, Seen, finding_change_event, scan_summary_event,
 };
 use vigil_rules::{EvalContext, Finding, Mutelist, RuleSet, Status, evaluate};
-use vigil_score::{Attestations, Models, Scorecard, score};
+use vigil_score::{Attestations, Models, OrgFinding, Scorecard, score_in_organization};
 use vigil_store::{
     FindingRecord, GapRecord, NewEvent, ResultCounts, ResultStatus, ScanId, ScanOutcome,
     ScanStatus, ScanTrigger, ScoreSummary, Transition, TransitionCause,
@@ -33,6 +33,42 @@ pub struct Pipeline {
     pub models: Models,
     pub mutelist: Mutelist,
     pub attestations: Attestations,
+    pub settings: vigil_rules::Settings,
+}
+
+/// Organisation-wide findings by organisation id, then account.
+pub type OrganizationEvidence = std::sync::Mutex<HashMap<String, HashMap<String, Vec<Finding>>>>;
+
+/// Keeps this account's organisation-wide findings and returns those of the other
+/// accounts of its organisation, for its scorecard.
+fn share_organization_evidence(
+    pool: &OrganizationEvidence,
+    organization: Option<&str>,
+    account: &str,
+    findings: &[Finding],
+) -> Vec<OrgFinding> {
+    let Some(organization) = organization else {
+        return Vec::new();
+    };
+    let mut pool = pool.lock().expect("organization evidence lock");
+    let accounts = pool.entry(organization.to_owned()).or_default();
+    accounts.insert(
+        account.to_owned(),
+        findings
+            .iter()
+            .filter(|f| f.rule.organization_wide)
+            .cloned()
+            .collect(),
+    );
+    accounts
+        .iter()
+        .filter(|(other, _)| other.as_str() != account)
+        .flat_map(|(_, findings)| findings.iter().cloned())
+        .map(|finding| OrgFinding {
+            organization_id: organization.to_owned(),
+            finding,
+        })
+        .collect()
 }
 
 /// One account to scan: a label for logs, and how to reach it.
@@ -366,10 +402,34 @@ fn evaluate_account(
     let gaps = snapshot.gaps.clone();
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let now = Utc::now();
-    let ctx = EvalContext::new(Arc::new(inventory), now);
+    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &pipeline.settings);
     let (mut findings, _) = evaluate(&pipeline.rules, &ctx);
     pipeline.mutelist.apply(&mut findings, now.date_naive());
-    let scorecard = score(&findings, &ctx, &pipeline.models, &pipeline.attestations);
+    let organization = ctx
+        .inventory()
+        .of_type_in_account(account, "aws.account")
+        .first()
+        .and_then(|&idx| {
+            ctx.inventory()
+                .resource(idx)
+                .properties
+                .pointer("/organization/id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        });
+    let elsewhere = share_organization_evidence(
+        &daemon.organization_evidence,
+        organization.as_deref(),
+        account,
+        &findings,
+    );
+    let scorecard = score_in_organization(
+        &findings,
+        &ctx,
+        &pipeline.models,
+        &pipeline.attestations,
+        &elsewhere,
+    );
     let finished_at = Utc::now();
     let info = ScanInfo {
         scan_id: scan_id.to_string(),
