@@ -131,6 +131,12 @@ export AWS_ENDPOINT_URL_RDS=$moto_url
 export AWS_ENDPOINT_URL_ACCOUNT=$moto_url
 export AWS_ENDPOINT_URL_MACIE2=$moto_url
 export AWS_ENDPOINT_URL_EFS=$moto_url
+export AWS_ENDPOINT_URL_BACKUP=$moto_url
+export AWS_ENDPOINT_URL_ECR=$moto_url
+export AWS_ENDPOINT_URL_CODEBUILD=$moto_url
+export AWS_ENDPOINT_URL_INSPECTOR2=$moto_url
+# Security Lake: neither emulates it (moto answers HTTP 500); it stays on LocalStack,
+# which answers 501 InternalFailure, so its type is a gap.
 # IAM Access Analyzer: neither emulates it; it stays on LocalStack, which answers
 # 501 InternalFailure ("not included in your current license plan or not yet emulated").
 # S3 Control puts the account id in front of the host (000000000000.<host>), which cannot

@@ -172,6 +172,18 @@ impl Ctx {
         self.push_gap(action, &[], Some(resource), err);
     }
 
+    /// Records a type-level gap that no failed call caused: a known limit of this scope
+    /// (a member account cannot read its organization's policies), under a code of
+    /// Vigil's own. Logged at debug level: it is expected, not a problem to warn about.
+    pub(crate) fn gap_by_design(&self, action: &str, types: &[&str], code: &str, message: String) {
+        tracing::debug!(action, account = %self.account, code, "not collectable in this scope");
+        let err = CallError {
+            code: code.to_owned(),
+            message,
+        };
+        self.push_gap(action, types, None, &err);
+    }
+
     pub fn add(&self, resource: Resource) {
         self.shared
             .output

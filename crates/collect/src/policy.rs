@@ -9,9 +9,11 @@ use serde_json::{Value, json};
 use crate::discover::DISCOVERY_ACTIONS;
 use crate::registry::COLLECTORS;
 
-/// Verbs of read-only actions. `GenerateCredentialReport` only asks IAM to build the
-/// report that `GetCredentialReport` reads; it changes nothing in the account.
-pub const READ_ONLY_PREFIXES: &[&str] = &["Describe", "List", "Get"];
+/// Verbs of read-only actions (`BatchGet` reads several resources in one call:
+/// `codebuild:BatchGetProjects`, `inspector2:BatchGetAccountStatus`).
+/// `GenerateCredentialReport` only asks IAM to build the report that
+/// `GetCredentialReport` reads; it changes nothing in the account.
+pub const READ_ONLY_PREFIXES: &[&str] = &["Describe", "List", "Get", "BatchGet"];
 pub const READ_ONLY_EXCEPTIONS: &[&str] = &["iam:GenerateCredentialReport"];
 
 /// Is this IAM action read-only by Vigil's definition?

@@ -45,4 +45,13 @@ pub const COLLECTORS: &[Collector] = &[
     services::rds::COLLECTOR,
     services::efs::COLLECTOR,
     services::macie::COLLECTOR,
+    services::events::COLLECTOR,
+    services::ssm::COLLECTOR,
+    services::incidents::RESPONSE_PLANS,
+    services::incidents::CONTACTS,
+    services::backup::COLLECTOR,
+    services::ecr::COLLECTOR,
+    services::inspector::COLLECTOR,
+    services::codebuild::COLLECTOR,
+    services::securitylake::COLLECTOR,
 ];

@@ -77,9 +77,25 @@ pub fn evaluate_where(
                 EvalContext::bind(&mut scope, resource);
                 let subject = Arc::new(ResourceRef::from(resource));
                 let resource_has_gaps = with_gaps.contains(resource.id.as_str());
+                let tags_unseen = resource_has_gaps
+                    .then(|| tag_gap(inventory, &resource.id))
+                    .flatten();
                 for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
                     runs += 1;
                     reset_touched();
+                    if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
+                        let meta = Arc::clone(&metas[rule.id()]);
+                        out.push(finding(
+                            ctx,
+                            idx,
+                            &subject,
+                            meta,
+                            rule,
+                            Status::Error,
+                            Some(format!("tags not collected ({gap})")),
+                        ));
+                        continue;
+                    }
                     if let Some(applies) = rule.applies_when() {
                         match run(applies, &scope) {
                             Ok(true) => {}
@@ -163,6 +179,14 @@ fn seen(properties: &serde_json::Value, path: &str) -> bool {
         }
     }
     true
+}
+
+/// The gap of a failed tag read on this resource (an operation about tags), if any.
+fn tag_gap(inventory: &Inventory, id: &str) -> Option<String> {
+    inventory
+        .resource_gaps(id)
+        .find(|g| g.operation.contains("Tag"))
+        .map(|g| g.summary())
 }
 
 /// When a resource has gaps, a rule reading a property that is absent cannot pass.

@@ -304,6 +304,9 @@ fn load_rule(source: RuleSource) -> Result<Rule, Vec<LoadError>> {
     let condition = condition.expect("no errors means the condition compiled");
     let applies_when = applies_when.map(|a| a.expect("no errors means it compiled"));
     let reads = condition.property_paths();
+    let reads_tags = std::iter::once(&condition)
+        .chain(applies_when.as_ref())
+        .any(|e| e.source().contains("resource.tags"));
     Ok(Rule {
         meta,
         source: path,
@@ -311,6 +314,7 @@ fn load_rule(source: RuleSource) -> Result<Rule, Vec<LoadError>> {
         condition,
         applies_when,
         reads,
+        reads_tags,
     })
 }
 

@@ -147,6 +147,10 @@ pub struct Rule {
     pub(crate) applies_when: Option<Expr>,
     /// Property paths the condition reads, for evidence.
     pub reads: Vec<String>,
+    /// The condition or `applies_when` reads the resource's tags, which some services
+    /// return from a call of their own (s3:GetBucketTagging, lambda:ListTags): when
+    /// that call failed, the empty tag map was not seen, and the result is ERROR.
+    pub reads_tags: bool,
 }
 
 impl Rule {

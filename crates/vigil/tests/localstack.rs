@@ -365,3 +365,105 @@ fn every_property_a_rule_reads_is_collected() {
         problems.join("\n")
     );
 }
+
+/// `localstack/expected-scorecard.yaml`: each epic's level over the seeded account, and
+/// the criteria of the next level that are not met (those that could not be seen listed
+/// again under `unknown`).
+#[derive(Debug, Deserialize)]
+struct ExpectedScorecard {
+    epics: std::collections::BTreeMap<String, ExpectedEpic>,
+    enablers: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct ExpectedEpic {
+    level: u64,
+    #[serde(default)]
+    missing: Vec<String>,
+    #[serde(default)]
+    unknown: Vec<String>,
+}
+
+#[test]
+#[ignore = "needs LocalStack and moto running (tests/run starts them)"]
+fn seeded_account_scorecard_matches_expectations() {
+    let expected: ExpectedScorecard = serde_saphyr::from_str(
+        &std::fs::read_to_string(root().join("localstack/expected-scorecard.yaml")).unwrap(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    let card_path = dir.path().join("scorecard.json");
+    vigil(&["collect", "--quiet", "-o", snapshot.to_str().unwrap()]);
+    vigil(&[
+        "scan",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-o",
+        dir.path().join("findings.csv").to_str().unwrap(),
+        "--scorecard",
+        card_path.to_str().unwrap(),
+    ]);
+    let card: Value = serde_json::from_str(&std::fs::read_to_string(&card_path).unwrap()).unwrap();
+    let account = &card["accounts"][0];
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
+    for epic in account["epics"].as_array().unwrap() {
+        let id = epic["epic"].as_str().unwrap().to_owned();
+        let level = epic["level"].as_u64().unwrap();
+        let next = epic["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["level"].as_u64() == Some(level + 1));
+        let ids = |wanted: &dyn Fn(&str) -> bool| -> Vec<String> {
+            next.map(|l| {
+                l["criteria"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|c| wanted(c["outcome"].as_str().unwrap_or("")))
+                    .map(|c| c["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        let actual = ExpectedEpic {
+            level,
+            missing: ids(&|o| o != "met"),
+            unknown: ids(&|o| o == "unknown"),
+        };
+        match expected.epics.get(&id) {
+            Some(want) if *want == actual => {}
+            Some(want) => problems.push(format!(
+                "{id}: expected {want:?}, got {actual:?} ({})",
+                epic["next_step"].as_str().unwrap_or("")
+            )),
+            None => problems.push(format!("{id}: not in expected-scorecard.yaml: {actual:?}")),
+        }
+        seen.insert(id, ());
+    }
+    for id in expected.epics.keys().filter(|id| !seen.contains_key(*id)) {
+        problems.push(format!("{id}: expected but not scored"));
+    }
+    assert_eq!(seen.len(), 10, "ten epics scored");
+    for enabler in account["enablers"].as_array().unwrap() {
+        let id = enabler["id"].as_str().unwrap();
+        let status = enabler["status"].as_str().unwrap();
+        if expected.enablers.get(id).map(String::as_str) != Some(status) {
+            problems.push(format!(
+                "enabler {id}: expected {:?}, got {status} ({})",
+                expected.enablers.get(id),
+                enabler["next_step"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} scorecard difference(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -1,14 +1,20 @@
-//! GuardDuty: the region's detector, its status and protection plans.
+//! GuardDuty: the region's detector, its status and protection plans, and the
+//! administrator account (a delegated administrator of the organization) that manages it.
 //!
 //! An account where GuardDuty was never enabled has no detector, and `ListDetectors`
 //! answers with an empty list: no resource, so "enabled in every region" rules FAIL. A
 //! failed listing is a type-level gap (ERROR), never an empty list.
+//!
+//! `GetAdministratorAccount` answers without an `Administrator` when the detector is not
+//! a member of another account's GuardDuty: `administrator_account_id` is `null`. A failed
+//! call is a resource gap and the key stays absent.
 
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
+use aws_sdk_guardduty::operation::get_administrator_account::GetAdministratorAccountOutput;
 use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
 use aws_sdk_guardduty::types::{DataSourceConfigurationsResult, DataSourceStatus};
 
@@ -18,7 +24,11 @@ use crate::registry::{Collector, Scope};
 pub const COLLECTOR: Collector = Collector {
     service: "guardduty",
     scope: Scope::Regional,
-    actions: &["guardduty:ListDetectors", "guardduty:GetDetector"],
+    actions: &[
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:GetAdministratorAccount",
+    ],
     run: |ctx| Box::pin(collect(ctx)),
 };
 
@@ -62,7 +72,7 @@ async fn detector(ctx: Ctx, client: aws_sdk_guardduty::Client, detector_id: Stri
             "guardduty:GetDetector",
             &id,
             &[],
-            client.get_detector().detector_id(detector_id).send(),
+            client.get_detector().detector_id(&detector_id).send(),
         )
         .await
     {
@@ -70,6 +80,20 @@ async fn detector(ctx: Ctx, client: aws_sdk_guardduty::Client, detector_id: Stri
         if let Some(tags) = out.tags() {
             resource.tags = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
+    }
+    if let Ok(Some(out)) = ctx
+        .detail(
+            "guardduty:GetAdministratorAccount",
+            &id,
+            &[],
+            client
+                .get_administrator_account()
+                .detector_id(&detector_id)
+                .send(),
+        )
+        .await
+    {
+        properties.insert("administrator_account_id".into(), administrator_id(&out));
     }
     resource.properties = Value::Object(properties);
     ctx.add(resource);
@@ -85,6 +109,11 @@ fn detector_properties(out: &GetDetectorOutput) -> Map<String, Value> {
     );
     p.insert("features".into(), json!(features(out)));
     p
+}
+
+/// The administrator's account id, or null when no account administers this detector.
+fn administrator_id(out: &GetAdministratorAccountOutput) -> Value {
+    json!(out.administrator().and_then(|a| a.account_id()))
 }
 
 /// Feature name → `ENABLED`/`DISABLED`. Detectors answer with `features`; where an
@@ -145,8 +174,9 @@ fn data_source_features(sources: &DataSourceConfigurationsResult) -> BTreeMap<St
 mod tests {
     use super::*;
     use aws_sdk_guardduty::types::{
-        CloudTrailConfigurationResult, DetectorFeatureConfigurationResult, DetectorFeatureResult,
-        DetectorStatus, FeatureStatus, FindingPublishingFrequency, S3LogsConfigurationResult,
+        Administrator, CloudTrailConfigurationResult, DetectorFeatureConfigurationResult,
+        DetectorFeatureResult, DetectorStatus, FeatureStatus, FindingPublishingFrequency,
+        S3LogsConfigurationResult,
     };
 
     #[test]
@@ -203,5 +233,20 @@ mod tests {
             p["features"],
             json!({"CLOUD_TRAIL": "ENABLED", "S3_DATA_EVENTS": "DISABLED"})
         );
+    }
+
+    #[test]
+    fn administrator_set_or_null() {
+        let managed = GetAdministratorAccountOutput::builder()
+            .administrator(
+                Administrator::builder()
+                    .account_id("444455556666")
+                    .relationship_status("Enabled")
+                    .build(),
+            )
+            .build();
+        assert_eq!(administrator_id(&managed), json!("444455556666"));
+        let standalone = GetAdministratorAccountOutput::builder().build();
+        assert_eq!(administrator_id(&standalone), Value::Null);
     }
 }

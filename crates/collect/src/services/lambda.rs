@@ -2,7 +2,10 @@
 //! and execution role. Environment variables are reduced to their names: their values
 //! often hold credentials and are never stored.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput;
+use aws_sdk_lambda::operation::list_tags::ListTagsOutput;
 use aws_sdk_lambda::types::{Cors, FunctionConfiguration};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
@@ -17,13 +20,14 @@ pub const COLLECTOR: Collector = Collector {
         "lambda:ListFunctions",
         "lambda:GetPolicy",
         "lambda:GetFunctionUrlConfig",
+        "lambda:ListTags",
     ],
     run: |ctx| Box::pin(collect(ctx)),
 };
 
 const FUNCTION: &str = "aws.lambda.function";
 
-/// Functions whose policy and URL are read at once.
+/// Functions whose policy, URL and tags are read at once.
 const FUNCTION_CONCURRENCY: usize = 4;
 
 /// "No resource policy" and "no function URL".
@@ -56,7 +60,7 @@ async fn collect_function(
         return;
     };
     let mut props = function_properties(&function);
-    let (policy, url) = futures::join!(
+    let (policy, url, tags) = futures::join!(
         ctx.detail(
             "lambda:GetPolicy",
             arn,
@@ -68,6 +72,14 @@ async fn collect_function(
             arn,
             NOT_FOUND,
             client.get_function_url_config().function_name(arn).send()
+        ),
+        // An untagged function answers an empty map: no "not found" code means
+        // "no tags" here, so any error is a gap.
+        ctx.detail(
+            "lambda:ListTags",
+            arn,
+            &[],
+            client.list_tags().resource(arn).send()
         ),
     );
     if let Ok(policy) = policy {
@@ -87,6 +99,10 @@ async fn collect_function(
     }
     let mut resource = ctx.resource(arn, FUNCTION);
     resource.name = function.function_name().map(str::to_owned);
+    // A failed read (gap recorded) leaves the tags empty.
+    if let Ok(Some(tags)) = tags {
+        resource.tags = function_tags(&tags);
+    }
     resource.properties = Value::Object(props);
     ctx.add(resource);
 }
@@ -123,6 +139,12 @@ fn function_properties(function: &FunctionConfiguration) -> Map<String, Value> {
             .into(),
     );
     props
+}
+
+fn function_tags(out: &ListTagsOutput) -> BTreeMap<String, String> {
+    out.tags()
+        .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 fn url_config(url: &GetFunctionUrlConfigOutput) -> Value {
@@ -222,5 +244,21 @@ mod tests {
         assert_eq!(config["cors"]["allow_origins"], json!(["*"]));
         assert_eq!(config["cors"]["allow_methods"], json!(["GET"]));
         Ok(())
+    }
+
+    #[test]
+    fn tags_become_a_sorted_map() {
+        let out = ListTagsOutput::builder()
+            .tags("owner", "team-a")
+            .tags("cost-center", "42")
+            .build();
+        assert_eq!(
+            function_tags(&out).into_iter().collect::<Vec<_>>(),
+            vec![
+                ("cost-center".to_owned(), "42".to_owned()),
+                ("owner".to_owned(), "team-a".to_owned()),
+            ]
+        );
+        assert!(function_tags(&ListTagsOutput::builder().build()).is_empty());
     }
 }

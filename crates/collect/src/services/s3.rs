@@ -2,7 +2,7 @@
 //! bucket's own region, and the account-level Block Public Access settings (S3 Control).
 //! Buckets are a global type whose `region` is the bucket's region.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput;
@@ -12,6 +12,7 @@ use aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingOutput;
 use aws_sdk_s3::operation::get_bucket_ownership_controls::GetBucketOwnershipControlsOutput;
 use aws_sdk_s3::operation::get_bucket_policy_status::GetBucketPolicyStatusOutput;
 use aws_sdk_s3::operation::get_bucket_replication::GetBucketReplicationOutput;
+use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput;
 use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
 use aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationOutput;
 use aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput;
@@ -45,6 +46,7 @@ pub const COLLECTOR: Collector = Collector {
         "s3:GetBucketObjectLockConfiguration",
         "s3:GetLifecycleConfiguration",
         "s3:GetReplicationConfiguration",
+        "s3:GetBucketTagging",
         "s3:GetAccountPublicAccessBlock",
         // Resolves customer key aliases named in default encryption.
         "kms:DescribeKey",
@@ -211,7 +213,7 @@ async fn collect_bucket(ctx: &Ctx, clients: &Clients, keys: &KeyResolver, bucket
             logging
         ),
     );
-    let (ownership, object_lock, lifecycle, replication) = futures::join!(
+    let (ownership, object_lock, lifecycle, replication, tagging) = futures::join!(
         read.setting(
             "s3:GetBucketOwnershipControls",
             &["OwnershipControlsNotFoundError"],
@@ -235,6 +237,14 @@ async fn collect_bucket(ctx: &Ctx, clients: &Clients, keys: &KeyResolver, bucket
             &["ReplicationConfigurationNotFoundError"],
             s3.get_bucket_replication().bucket(name).send(),
             replication_rules,
+        ),
+        // The bucket's tags go on the resource, not in its properties: `setting`
+        // does not fit, but the absent/gap conventions are the same.
+        ctx.detail(
+            "s3:GetBucketTagging",
+            &id,
+            &["NoSuchTagSet"],
+            s3.get_bucket_tagging().bucket(name).send(),
         ),
     );
     // Without a policy nothing is public: the status is only asked about a policy.
@@ -281,6 +291,10 @@ async fn collect_bucket(ctx: &Ctx, clients: &Clients, keys: &KeyResolver, bucket
 
     let mut resource = Resource::new(&id, BUCKET, &ctx.account, &region);
     resource.name = Some(name.to_owned());
+    // A failed read (gap recorded) leaves the tags empty, like a bucket without any.
+    if let Ok(tagging) = tagging {
+        resource.tags = bucket_tags(tagging.as_ref());
+    }
     resource.properties = Value::Object(props);
     ctx.add(resource);
 }
@@ -497,6 +511,15 @@ fn replication_rules(out: Option<&GetBucketReplicationOutput>) -> Value {
         .collect()
 }
 
+/// The tag set as a map; `None` (NoSuchTagSet: the bucket has no tags) is empty.
+fn bucket_tags(out: Option<&GetBucketTaggingOutput>) -> BTreeMap<String, String> {
+    out.map(GetBucketTaggingOutput::tag_set)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,7 +530,7 @@ mod tests {
         OwnershipControlsRule, Permission, PolicyStatus, PublicAccessBlockConfiguration,
         ReplicationConfiguration, ReplicationRule, ReplicationRuleStatus, ServerSideEncryption,
         ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-        Type,
+        Tag, Type,
     };
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -772,6 +795,29 @@ mod tests {
         );
         assert_eq!(replication_rules(None), json!([]));
         assert_eq!(lifecycle_rules(None), json!([]));
+        Ok(())
+    }
+
+    #[test]
+    fn tag_set_becomes_a_map_and_no_tag_set_is_empty() -> TestResult {
+        let out = GetBucketTaggingOutput::builder()
+            .tag_set(
+                Tag::builder()
+                    .key("data-classification")
+                    .value("confidential")
+                    .build()?,
+            )
+            .tag_set(Tag::builder().key("owner").value("team-a").build()?)
+            .build()?;
+        let tags = bucket_tags(Some(&out));
+        assert_eq!(
+            tags.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("data-classification".to_owned(), "confidential".to_owned()),
+                ("owner".to_owned(), "team-a".to_owned()),
+            ]
+        );
+        assert!(bucket_tags(None).is_empty());
         Ok(())
     }
 }

@@ -1,13 +1,20 @@
-//! Security Hub: whether the region has a hub, and which standards it runs.
+//! Security Hub: whether the region has a hub, which standards it runs, and which
+//! administrator account (if any) manages it.
 //!
 //! `DescribeHub` answers `InvalidAccessException` ("… is not subscribed to AWS Security
 //! Hub") when Security Hub is not enabled in the region: that is a real "not enabled",
 //! so no hub resource is added and the "enabled in every region" rule FAILs. Any other
 //! error is a type-level gap.
+//!
+//! `GetAdministratorAccount` answers without an `Administrator` when no other account
+//! administers this hub (also in the administrator account itself):
+//! `administrator_account_id` is `null`. A failed call is a resource gap; the key stays
+//! absent.
 
 use serde_json::{Map, Value, json};
 
 use aws_sdk_securityhub::operation::describe_hub::DescribeHubOutput;
+use aws_sdk_securityhub::operation::get_administrator_account::GetAdministratorAccountOutput;
 use aws_sdk_securityhub::types::StandardsSubscription;
 
 use crate::registry::{Collector, Scope};
@@ -16,7 +23,11 @@ use crate::{CallError, Ctx};
 pub const COLLECTOR: Collector = Collector {
     service: "securityhub",
     scope: Scope::Regional,
-    actions: &["securityhub:DescribeHub", "securityhub:GetEnabledStandards"],
+    actions: &[
+        "securityhub:DescribeHub",
+        "securityhub:GetEnabledStandards",
+        "securityhub:GetAdministratorAccount",
+    ],
     run: |ctx| Box::pin(collect(ctx)),
 };
 
@@ -56,6 +67,17 @@ async fn collect(ctx: Ctx) {
     {
         properties.insert("standards".into(), standards_list(&standards));
     }
+    if let Ok(Some(out)) = ctx
+        .detail(
+            "securityhub:GetAdministratorAccount",
+            &id,
+            &[],
+            client.get_administrator_account().send(),
+        )
+        .await
+    {
+        properties.insert("administrator_account_id".into(), administrator_id(&out));
+    }
     let mut resource = ctx.resource(id, HUB);
     resource.name = Some("default".to_owned());
     resource.properties = Value::Object(properties);
@@ -79,6 +101,11 @@ fn hub_properties(hub: &DescribeHubOutput, id: &str) -> Map<String, Value> {
     p
 }
 
+/// The administrator's account id, or null when no account administers this hub.
+fn administrator_id(out: &GetAdministratorAccountOutput) -> Value {
+    json!(out.administrator().and_then(|a| a.account_id()))
+}
+
 /// `[{standards_arn, status}]` of the enabled standards.
 fn standards_list(standards: &[StandardsSubscription]) -> Value {
     Value::Array(
@@ -92,7 +119,7 @@ fn standards_list(standards: &[StandardsSubscription]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_securityhub::types::StandardsStatus;
+    use aws_sdk_securityhub::types::{Invitation, StandardsStatus};
 
     #[test]
     fn not_subscribed_is_told_apart_from_other_denials() {
@@ -138,5 +165,20 @@ mod tests {
             standards_list(&standards),
             json!([{"standards_arn": "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0", "status": "READY"}])
         );
+    }
+
+    #[test]
+    fn administrator_set_or_null() {
+        let managed = GetAdministratorAccountOutput::builder()
+            .administrator(
+                Invitation::builder()
+                    .account_id("444455556666")
+                    .member_status("Enabled")
+                    .build(),
+            )
+            .build();
+        assert_eq!(administrator_id(&managed), json!("444455556666"));
+        let standalone = GetAdministratorAccountOutput::builder().build();
+        assert_eq!(administrator_id(&standalone), Value::Null);
     }
 }
