@@ -70,6 +70,29 @@ impl Snapshot {
         }
     }
 
+    /// Adds another snapshot's contents: several accounts collected apart (a management
+    /// account and its members) are evaluated and scored together, so that
+    /// organisation-wide evidence counts for every member.
+    pub fn merge(&mut self, other: Snapshot) {
+        for account in other.accounts {
+            if !self.accounts.contains(&account) {
+                self.accounts.push(account);
+            }
+        }
+        for region in other.regions {
+            if !self.regions.contains(&region) {
+                self.regions.push(region);
+            }
+        }
+        self.collected_at = match (self.collected_at, other.collected_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.resources.extend(other.resources);
+        self.relations.extend(other.relations);
+        self.gaps.extend(other.gaps);
+    }
+
     /// Parses a snapshot, naming the JSON path of the first malformed value.
     pub fn from_json(text: &str) -> Result<Self, SnapshotError> {
         let mut deserializer = serde_json::Deserializer::from_str(text);

@@ -306,43 +306,6 @@ impl Models {
     pub fn declaration_keys(&self) -> impl Iterator<Item = &str> {
         self.declaration_keys.iter().map(String::as_str)
     }
-
-    /// Plain-words description of every epic's levels and criteria, for
-    /// `vigil rules maturity` and docs.
-    pub fn describe(&self) -> String {
-        let mut out = String::new();
-        for (epic, levels) in &self.epics {
-            out.push_str(&format!("## {}\n\n", epic.title()));
-            for level in levels {
-                out.push_str(&format!("Level {} — {}\n", level.level, level.summary));
-                for c in &level.criteria {
-                    describe_criterion(c, 1, &mut out);
-                }
-                out.push('\n');
-            }
-        }
-        out
-    }
-}
-
-fn describe_criterion(c: &CompiledCriterion, depth: usize, out: &mut String) {
-    let how = match &c.test {
-        Test::RulesPass(ids) => format!("observed: rules {} pass", ids.join(", ")),
-        Test::AnyRulePasses(ids) => format!("observed: one of {} passes", ids.join(", ")),
-        Test::Fact(expr) => format!("observed: {}", expr.source().trim()),
-        Test::Declared(key) => format!("declared: `{key}` in the attestation file"),
-        Test::AnyOf(_) => "any of:".to_owned(),
-    };
-    out.push_str(&format!(
-        "{}- {} ({how})\n",
-        "  ".repeat(depth),
-        c.description
-    ));
-    if let Test::AnyOf(items) = &c.test {
-        for item in items {
-            describe_criterion(item, depth + 1, out);
-        }
-    }
 }
 
 fn yaml_error(e: &serde_saphyr::Error) -> String {

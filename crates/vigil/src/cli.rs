@@ -139,9 +139,10 @@ pub struct CollectArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Inventory snapshot to evaluate (written by `vigil collect`); without it, the
-    /// account the AWS configuration points at is collected live.
+    /// account the AWS configuration points at is collected live. Repeat it to score
+    /// several accounts together (an organisation's management account and members).
     #[arg(long, value_name = "FILE")]
-    pub snapshot: Option<PathBuf>,
+    pub snapshot: Vec<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]

@@ -44,7 +44,7 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
             };
             let rules = load_rules(&selection)?;
             let models = load_models(&rules, &selection)?;
-            print!("{}", models.describe());
+            println!("{}", vigil_score::maturity_markdown(&models, &rules));
             let mut keys: Vec<&str> = models.declaration_keys().collect();
             keys.sort();
             println!(

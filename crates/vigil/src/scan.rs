@@ -32,13 +32,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => Mutelist::load(path)?,
         None => Mutelist::default(),
     };
-    let snapshot = match &args.snapshot {
-        Some(path) => {
+    let snapshot = if args.snapshot.is_empty() {
+        crate::live::run(&args.aws)?.snapshot
+    } else {
+        let mut merged: Option<Snapshot> = None;
+        for path in &args.snapshot {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read snapshot {}", path.display()))?;
-            Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))?
+            let one = Snapshot::from_json(&text)
+                .with_context(|| format!("snapshot {}", path.display()))?;
+            match &mut merged {
+                Some(all) => all.merge(one),
+                None => merged = Some(one),
+            }
         }
-        None => crate::live::run(&args.aws)?.snapshot,
+        merged.expect("at least one snapshot")
     };
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
