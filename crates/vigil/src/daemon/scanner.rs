@@ -656,3 +656,85 @@ async fn store_results(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use vigil_inventory::{GLOBAL_REGION, Gap, Resource};
+
+    const MANAGEMENT: &str = "111111111111";
+    const MEMBER: &str = "222222222222";
+
+    fn account(id: &str, org: &str) -> Resource {
+        Resource::new(format!("arn:aws::{id}:account"), "aws.account", id, GLOBAL_REGION)
+            .with_property(
+                "organization",
+                json!({"id": org, "master_account_id": MANAGEMENT, "is_management_account": id == MANAGEMENT}),
+            )
+    }
+
+    fn findings(resources: Vec<Resource>, gaps: Vec<Gap>) -> Vec<Finding> {
+        let selection = crate::cli::RuleSelection {
+            rules: vec![],
+            no_builtin_rules: false,
+        };
+        let rules = crate::pack::load_rules(&selection).unwrap();
+        let inventory = Inventory::new(resources, vec![], gaps).unwrap();
+        let ctx = EvalContext::new(Arc::new(inventory), Utc::now());
+        evaluate(&rules, &ctx).0
+    }
+
+    #[test]
+    fn the_management_accounts_organisation_results_reach_members_of_its_organisation_only() {
+        let scp = Resource::new(
+            format!("arn:aws:organizations::{MANAGEMENT}:policy/o-1/service_control_policy/p-1"),
+            "aws.organizations.policy",
+            MANAGEMENT,
+            GLOBAL_REGION,
+        )
+        .with_property("type", json!("SERVICE_CONTROL_POLICY"))
+        .with_property("attached_to_root", json!(true))
+        .with_property("targets", json!([{"target_id": "r-1", "type": "ROOT", "name": "Root"}]))
+        .with_property(
+            "document",
+            json!({"Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
+        );
+        let management = findings(vec![account(MANAGEMENT, "o-1"), scp], vec![]);
+        let member_gap = Gap {
+            service: "organizations".into(),
+            operation: "ListPolicies".into(),
+            account: MEMBER.into(),
+            region: GLOBAL_REGION.into(),
+            resource_types: vec!["aws.organizations.policy".into()],
+            resource: None,
+            error_code: "NotManagementAccount".into(),
+            message: String::new(),
+        };
+        let member = findings(vec![account(MEMBER, "o-1")], vec![member_gap]);
+
+        let pool = OrganizationEvidence::default();
+        // The management account, scanned first, has nobody else's results yet.
+        assert!(
+            share_organization_evidence(&pool, Some("o-1"), MANAGEMENT, &management).is_empty()
+        );
+        // The member receives the management account's organisation-wide results.
+        let shared = share_organization_evidence(&pool, Some("o-1"), MEMBER, &member);
+        assert!(!shared.is_empty());
+        assert!(
+            shared
+                .iter()
+                .all(|o| o.finding.resource.account == MANAGEMENT
+                    && o.finding.rule.organization_wide
+                    && o.organization_id == "o-1")
+        );
+        assert!(shared.iter().any(|o| o.finding.rule.id
+            == "organizations_scp_denies_leaving_organization"
+            && o.finding.status == Status::Pass));
+        // Another organisation, or an account in none, gets nothing from it.
+        assert!(
+            share_organization_evidence(&pool, Some("o-2"), "333333333333", &member).is_empty()
+        );
+        assert!(share_organization_evidence(&pool, None, "444444444444", &member).is_empty());
+    }
+}
