@@ -170,9 +170,23 @@ pub fn render(findings: &[Finding], scorecard: &Scorecard, info: &SummaryInfo) -
             ]);
         }
         out.push_str(&format!(
-            "Security epics maturity, account {}\n{t}\n\n",
+            "Security epics maturity, account {}\n{t}\n",
             account.account
         ));
+        let c = &account.data_classification;
+        match c.percent() {
+            Some(percent) => out.push_str(&format!(
+                "Data classification: {} of {} data stores carry a classification tag ({percent}%){}\n\n",
+                c.tagged,
+                c.tagged + c.untagged,
+                if c.unknown > 0 {
+                    format!("; {} could not be read", c.unknown)
+                } else {
+                    String::new()
+                }
+            )),
+            None => out.push('\n'),
+        }
         let mut t = table(&["key security enabler", "status", "next step"]);
         for e in &account.enablers {
             let status = match e.status {

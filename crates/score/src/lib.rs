@@ -15,6 +15,7 @@ pub use model::{
     ModelSource, Models,
 };
 pub use scorecard::{
-    AccountMaturity, AreaScore, Counts, CriterionResult, EnablerScore, EnablerStatus, EpicScore,
-    EvidenceKind, LevelResult, OrgFinding, Outcome, Scorecard, score, score_in_organization,
+    AccountMaturity, AreaScore, ClassificationCoverage, Counts, CriterionResult, EnablerScore,
+    EnablerStatus, EpicScore, EvidenceKind, LevelResult, OrgFinding, Outcome, Scorecard, score,
+    score_in_organization,
 };

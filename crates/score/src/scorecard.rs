@@ -127,9 +127,37 @@ pub struct EnablerScore {
     pub next_step: Option<String>,
 }
 
+/// How many of the account's data stores (buckets, volumes, databases, secrets, file
+/// systems) carry a classification tag: the Directive "data classification" evidence.
+/// Stores whose tags could not be read are counted apart, never as tagged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClassificationCoverage {
+    pub tagged: usize,
+    pub untagged: usize,
+    pub unknown: usize,
+}
+
+impl ClassificationCoverage {
+    /// Tagged stores as a percentage of those whose tags were seen.
+    pub fn percent(&self) -> Option<f64> {
+        let seen = self.tagged + self.untagged;
+        (seen > 0).then(|| (self.tagged as f64 * 1000.0 / seen as f64).round() / 10.0)
+    }
+}
+
+/// The rules that judge a data store's classification tag, one per store type.
+const CLASSIFICATION_RULES: &[&str] = &[
+    "s3_bucket_classification_tagged",
+    "ec2_volume_classification_tagged",
+    "rds_db_instance_classification_tagged",
+    "secretsmanager_secret_classification_tagged",
+    "efs_file_system_classification_tagged",
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccountMaturity {
     pub account: String,
+    pub data_classification: ClassificationCoverage,
     pub epics: Vec<EpicScore>,
     pub enablers: Vec<EnablerScore>,
 }
@@ -614,7 +642,18 @@ pub fn score_in_organization(
                     }
                 })
                 .collect();
+            let mut data_classification = ClassificationCoverage::default();
+            for f in findings.iter().filter(|f| {
+                f.resource.account == account && CLASSIFICATION_RULES.contains(&f.rule.id.as_str())
+            }) {
+                match f.status {
+                    Status::Pass => data_classification.tagged += 1,
+                    Status::Fail | Status::Muted => data_classification.untagged += 1,
+                    Status::Error => data_classification.unknown += 1,
+                }
+            }
             AccountMaturity {
+                data_classification,
                 account,
                 epics,
                 enablers,

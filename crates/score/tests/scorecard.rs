@@ -1458,3 +1458,36 @@ fn an_organisation_trail_seen_from_a_member_names_the_management_account() {
         trail.detail
     );
 }
+
+#[test]
+fn classification_coverage_counts_tagged_untagged_and_unread_stores() {
+    let bucket = |name: &str, tags: &[(&str, &str)]| {
+        let mut r = with_properties(
+            Resource::new(bucket_arn(name), "aws.s3.bucket", ACCOUNT, HOME),
+            json!({"bucket_region": HOME}),
+        );
+        r.tags = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        r
+    };
+    let mut resources = empty_account(ACCOUNT);
+    resources.push(bucket("classified", &[("data-classification", "internal")]));
+    resources.push(bucket("unclassified", &[("owner", "team-a")]));
+    resources.push(bucket("unreadable", &[]));
+    let gap = Gap {
+        service: "s3".into(),
+        operation: "GetBucketTagging".into(),
+        account: ACCOUNT.into(),
+        region: GLOBAL_REGION.into(),
+        resource_types: vec![],
+        resource: Some(bucket_arn("unreadable")),
+        error_code: "AccessDenied".into(),
+        message: String::new(),
+    };
+    let card = run(resources, vec![], vec![gap], &none());
+    let c = &account(&card, ACCOUNT).data_classification;
+    assert_eq!((c.tagged, c.untagged, c.unknown), (1, 1, 1), "{c:?}");
+    assert_eq!(c.percent(), Some(50.0));
+}
