@@ -149,6 +149,50 @@ CALLS = [
     ("elasticfilesystem", "DescribeBackupPolicy", "efs", "describe_backup_policy", {"FileSystemId": "__efs__"}, ["PolicyNotFound"]),
     ("macie2", "GetMacieSession", "macie2", "get_macie_session", {}, []),
     ("macie2", "ListClassificationJobs", "macie2", "list_classification_jobs", {}, []),
+    ("macie2", "GetAutomatedDiscoveryConfiguration", "macie2", "get_automated_discovery_configuration", {}, []),
+    ("lambda", "ListTags", "lambda", "list_tags", {"Resource": "__fn_arn__"}, []),
+    ("events", "ListEventBuses", "events", "list_event_buses", {}, []),
+    ("events", "ListRules", "events", "list_rules", {}, []),
+    ("events", "ListTargetsByRule", "events", "list_targets_by_rule", {"Rule": "good-events-guardduty-findings"}, []),
+    ("ssm", "ListDocuments", "ssm", "list_documents", {"Filters": [{"Key": "Owner", "Values": ["Self"]}]}, []),
+    ("ssm", "DescribeInstanceInformation", "ssm", "describe_instance_information", {}, []),
+    ("ssm", "ListResourceComplianceSummaries", "ssm", "list_resource_compliance_summaries",
+     {"Filters": [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]}, []),
+    ("ssm-incidents", "ListResponsePlans", "ssm-incidents", "list_response_plans", {}, []),
+    ("ssm-contacts", "ListContacts", "ssm-contacts", "list_contacts", {}, []),
+    ("config", "DescribeConfigurationAggregators", "config", "describe_configuration_aggregators", {}, []),
+    ("config", "DescribeRemediationConfigurations", "config", "describe_remediation_configurations",
+     {"ConfigRuleNames": ["good-config-rule-s3-versioning"]}, []),
+    ("config", "DescribeConformancePacks", "config", "describe_conformance_packs", {}, []),
+    ("config", "GetConformancePackComplianceSummary", "config", "get_conformance_pack_compliance_summary",
+     {"ConformancePackNames": ["none"]}, ["NoSuchConformancePackException"]),
+    ("organizations", "ListRoots", "organizations", "list_roots", {}, []),
+    ("organizations", "ListPolicies", "organizations", "list_policies", {"Filter": "SERVICE_CONTROL_POLICY"}, []),
+    ("organizations", "DescribePolicy", "organizations", "describe_policy", {"PolicyId": "__scp__"}, []),
+    ("organizations", "ListTargetsForPolicy", "organizations", "list_targets_for_policy", {"PolicyId": "__scp__"}, []),
+    ("organizations", "ListDelegatedAdministrators", "organizations", "list_delegated_administrators", {}, []),
+    ("organizations", "ListDelegatedServicesForAccount", "organizations", "list_delegated_services_for_account",
+     {"AccountId": "__member__"}, []),
+    ("guardduty", "GetAdministratorAccount", "guardduty", "get_administrator_account", {"DetectorId": "__detector__"}, []),
+    ("securityhub", "GetAdministratorAccount", "securityhub", "get_administrator_account", {}, ["InvalidAccessException"]),
+    ("backup", "ListBackupPlans", "backup", "list_backup_plans", {}, []),
+    ("backup", "GetBackupPlan", "backup", "get_backup_plan", {"BackupPlanId": "__backup_plan__"}, []),
+    ("backup", "ListBackupSelections", "backup", "list_backup_selections", {"BackupPlanId": "__backup_plan__"}, []),
+    ("backup", "ListBackupVaults", "backup", "list_backup_vaults", {}, []),
+    ("backup", "DescribeBackupVault", "backup", "describe_backup_vault", {"BackupVaultName": "good-vault-locked"}, []),
+    ("backup", "ListRecoveryPointsByBackupVault", "backup", "list_recovery_points_by_backup_vault",
+     {"BackupVaultName": "good-vault-locked"}, []),
+    ("ecr", "DescribeRepositories", "ecr", "describe_repositories", {}, []),
+    ("ecr", "GetRepositoryPolicy", "ecr", "get_repository_policy", {"repositoryName": "good-ecr-immutable"},
+     ["RepositoryPolicyNotFoundException"]),
+    ("ecr", "GetRegistryScanningConfiguration", "ecr", "get_registry_scanning_configuration", {}, []),
+    ("inspector2", "BatchGetAccountStatus", "inspector2", "batch_get_account_status", {"accountIds": [ACCOUNT]}, []),
+    ("inspector2", "ListCoverageStatistics", "inspector2", "list_coverage_statistics", {}, []),
+    ("codebuild", "ListProjects", "codebuild", "list_projects", {}, []),
+    ("codebuild", "BatchGetProjects", "codebuild", "batch_get_projects", {"names": ["good-codebuild-build"]}, []),
+    ("codebuild", "ListSourceCredentials", "codebuild", "list_source_credentials", {}, []),
+    ("securitylake", "ListDataLakes", "securitylake", "list_data_lakes", {}, []),
+    ("securitylake", "ListLogSources", "securitylake", "list_log_sources", {}, []),
 ]
 
 
@@ -166,6 +210,14 @@ def fill(kwargs: dict) -> dict:
             v = seeded("bad-guardduty-detector", "0" * 32)
         elif v == "__efs__":
             v = seeded("good-efs-encrypted", "fs-00000000")
+        elif v == "__fn_arn__":
+            v = seeded("good-fn-private", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:none")
+        elif v == "__scp__":
+            v = seeded("good-scp-deny-leave-organization", "p-00000000")
+        elif v == "__member__":
+            v = seeded("good-security-tooling", "111111111111")
+        elif v == "__backup_plan__":
+            v = seeded("good-backup-plan", "none").rsplit(":", 1)[-1]
         out[k] = v
     return out
 

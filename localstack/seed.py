@@ -84,8 +84,17 @@ def tags(name: str, extra: dict | None = None) -> list[dict]:
     return out
 
 
-def ec2_tags(kind: str, name: str) -> list[dict]:
-    return [{"ResourceType": kind, "Tags": tags(name)}]
+def ec2_tags(kind: str, name: str, extra: dict | None = None) -> list[dict]:
+    return [{"ResourceType": kind, "Tags": tags(name, extra)}]
+
+
+# Tag keys and values the default rule settings recognise (crates/rules/src/settings.rs):
+# `data-classification` is a classification key, `confidential` a sensitive value,
+# `owner` an ownership key. The clean resources carry them; one bad resource per type
+# goes without, as a planted problem.
+CONFIDENTIAL = {"data-classification": "confidential"}
+INTERNAL = {"data-classification": "internal"}
+OWNER = {"owner": "platform-team"}
 
 
 def check(ok: bool, what: str) -> None:
@@ -246,6 +255,34 @@ def seed_iam() -> None:
         {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
          "Action": "sts:AssumeRole"}))["Role"]["Arn"]
     good("iam", "good-role-flow-logs")
+    # CodeBuild service role (used by the projects below).
+    ids["good-role-codebuild"] = iam.create_role(RoleName="good-role-codebuild", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"},
+         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    good("iam", "good-role-codebuild")
+
+    # Incident response (SEC10-BP05): a pre-provisioned role whose trust requires MFA and
+    # which can snapshot volumes and isolate instances (settings'
+    # incident_response_role_pattern matches "incident" and "forensic").
+    iam.create_role(RoleName="good-incident-response-role", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}))
+    iam.put_role_policy(RoleName="good-incident-response-role", PolicyName="good-forensics", PolicyDocument=doc(
+        {"Sid": "Snapshot", "Effect": "Allow", "Action": ["ec2:CreateSnapshot", "ec2:CreateTags"],
+         "Resource": [f"arn:aws:ec2:*:{ACCOUNT}:volume/*", "arn:aws:ec2:*::snapshot/*"]},
+        {"Sid": "Isolate", "Effect": "Allow",
+         "Action": ["ec2:ModifyInstanceAttribute", "ec2:ModifyNetworkInterfaceAttribute"],
+         "Resource": [f"arn:aws:ec2:*:{ACCOUNT}:instance/*", f"arn:aws:ec2:*:{ACCOUNT}:network-interface/*"]},
+        {"Sid": "Look", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}))
+    good("iam", "good-incident-response-role")
+    # A forensic role anyone in the account can assume without MFA, and which cannot do
+    # the work: no permissions at all.
+    iam.create_role(RoleName="bad-forensic-role-no-mfa", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}))
+    plant("iam", "iam_incident_response_role_trust_restricted", "bad-forensic-role-no-mfa",
+          "incident-response role trusts the account without requiring MFA or an external id")
+    plant("iam", "iam_incident_response_role_forensic_permissions", "bad-forensic-role-no-mfa",
+          "incident-response role cannot snapshot volumes or isolate instances")
 
 
 def self_signed_cert(cn: str, not_before: dt.datetime, not_after: dt.datetime) -> tuple[str, str]:
@@ -328,6 +365,9 @@ def seed_s3() -> None:
     plant("s3", "s3_bucket_access_logging_enabled", "bad-bucket-defaults", "no server access logging")
     plant("s3", "s3_bucket_denies_insecure_transport", "bad-bucket-defaults", "no policy denying non-TLS requests")
     plant("s3", "s3_bucket_kms_encryption", "bad-bucket-defaults", "default encryption SSE-S3, not SSE-KMS")
+    # No tags at all (the other bad buckets have none either, but only this one is planted).
+    plant("s3", "s3_bucket_classification_tagged", "bad-bucket-defaults", "no data classification tag")
+    plant("s3", "s3_bucket_owner_tagged", "bad-bucket-defaults", "no owner tag")
 
     # Public bucket policy, no public access block.
     s3.create_bucket(Bucket="bad-bucket-public-policy")
@@ -337,6 +377,11 @@ def seed_s3() -> None:
          "Resource": "arn:aws:s3:::bad-bucket-public-policy/*"}))
     plant("s3", "s3_bucket_policy_not_public", "bad-bucket-public-policy", "bucket policy allows Principal * (s3:GetObject)")
     plant("s3", "s3_bucket_public_access_block", "bad-bucket-public-policy", "no bucket public access block")
+    # Classified confidential, but no trail records its object-level events.
+    s3.put_bucket_tagging(Bucket="bad-bucket-public-policy", Tagging={"TagSet": [
+        {"Key": k, "Value": v} for k, v in {**CONFIDENTIAL, "owner": "web-team"}.items()]})
+    plant("s3", "cloudtrail_data_events_sensitive_buckets", "bad-bucket-public-policy",
+          "classified confidential, but no trail records its S3 data events")
 
     # Partial public access block.
     s3.create_bucket(Bucket="bad-bucket-partial-pab")
@@ -352,9 +397,11 @@ def seed_s3() -> None:
 
     # --- clean ---
     # Access-log target: hardened, and logs to itself under a prefix.
-    hardened_bucket(s3, "good-access-logs", log_to="good-access-logs", prefix="self/")
+    hardened_bucket(s3, "good-access-logs", log_to="good-access-logs", prefix="self/", tagging=INTERNAL)
     good("s3", "good-access-logs")
-    hardened_bucket(s3, "good-bucket-hardened", log_to="good-access-logs", prefix="good-bucket-hardened/")
+    # Confidential: the good trail records its object-level reads and writes (seed_cloudtrail).
+    hardened_bucket(s3, "good-bucket-hardened", log_to="good-access-logs", prefix="good-bucket-hardened/",
+                    tagging=CONFIDENTIAL)
     good("s3", "good-bucket-hardened")
 
 
@@ -365,8 +412,12 @@ def public_acl_bucket(s3, name: str) -> None:
     s3.put_bucket_acl(Bucket=name, ACL="public-read")
 
 
-def hardened_bucket(s3, name: str, log_to: str, prefix: str) -> None:
+def hardened_bucket(s3, name: str, log_to: str, prefix: str, tagging: dict) -> None:
+    """SSE-KMS, versioning, full public access block, BucketOwnerEnforced, TLS-only
+    policy, access logging, and the `tagging` classification plus an owner tag."""
     s3.create_bucket(Bucket=name)
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
+        {"Key": k, "Value": v} for k, v in {**tagging, **OWNER}.items()]})
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
                                                "KMSMasterKeyID": ids["good-kms-key:arn"]},
@@ -450,12 +501,14 @@ def seed_alarms() -> None:
         ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[ids["bad-topic-unencrypted"]])
     plant("cloudwatch", "cloudwatch_alarm_root_account_usage", "account",
           "root-usage filter and alarm, but the alarm's topic has no subscriber")
-    # The other CIS 4.x metric filters and alarms are simply absent (Organizations is not
-    # in use, so its rule does not apply).
+    # The other CIS 4.x metric filters and alarms are simply absent. The account is the
+    # management account of an organization (seed_organizations), so the Organizations
+    # changes alarm applies too.
     for rule in ("cloudtrail_config_changes", "cmk_disable_or_deletion", "config_changes",
                  "console_authentication_failures", "iam_policy_changes", "nacl_changes",
-                 "network_gateway_changes", "route_table_changes", "s3_bucket_policy_changes",
-                 "security_group_changes", "unauthorized_api_calls", "vpc_changes"):
+                 "network_gateway_changes", "organizations_changes", "route_table_changes",
+                 "s3_bucket_policy_changes", "security_group_changes", "unauthorized_api_calls",
+                 "vpc_changes"):
         plant("cloudwatch", f"cloudwatch_alarm_{rule}", "account", "no metric filter and alarm")
 
 
@@ -472,7 +525,8 @@ def seed_cloudtrail() -> None:
     for name in ("bad-trail-bucket-public", "good-trail-bucket"):
         moto_s3.create_bucket(Bucket=name)
     public_acl_bucket(s3, "bad-trail-bucket-public")  # public-read ACL, no access logging
-    hardened_bucket(s3, "good-trail-bucket", log_to="good-access-logs", prefix="good-trail-bucket/")
+    hardened_bucket(s3, "good-trail-bucket", log_to="good-access-logs", prefix="good-trail-bucket/",
+                    tagging=INTERNAL)
     good("s3", "good-trail-bucket")
 
     # Single-region, not logging, no validation, no KMS, no CloudWatch Logs, public bucket.
@@ -485,18 +539,22 @@ def seed_cloudtrail() -> None:
     plant("cloudtrail", "cloudtrail_bucket_not_public", "bad-trail-single-region", "delivers to a bucket with a public ACL")
     plant("cloudtrail", "cloudtrail_bucket_access_logging_enabled", "bad-trail-single-region", "delivers to a bucket without access logging")
 
-    # Multi-region, logging, validated, KMS, CloudWatch Logs; management events only.
+    # Multi-region, logging, validated, KMS, CloudWatch Logs; management events, and S3
+    # data events for the one confidential bucket only (not for all buckets).
     ids["good-trail-multi-region"] = ct.create_trail(
         Name="good-trail-multi-region", S3BucketName="good-trail-bucket", IsMultiRegionTrail=True,
         EnableLogFileValidation=True, IncludeGlobalServiceEvents=True, KmsKeyId=ids["good-kms-key:arn"],
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:good-trail-log-group:*",
         CloudWatchLogsRoleArn=ids["good-role-flow-logs"])["TrailARN"]
     ct.put_event_selectors(TrailName="good-trail-multi-region", EventSelectors=[
-        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}])
+        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [
+            {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::good-bucket-hardened/"]}]}])
     ct.start_logging(Name="good-trail-multi-region")
     good("cloudtrail", "good-trail-multi-region")
-    plant("cloudtrail", "cloudtrail_s3_object_read_events", "account", "no trail records S3 object-level read events")
-    plant("cloudtrail", "cloudtrail_s3_object_write_events", "account", "no trail records S3 object-level write events")
+    plant("cloudtrail", "cloudtrail_s3_object_read_events", "account",
+          "no trail records S3 object-level read events for all buckets (only good-bucket-hardened's)")
+    plant("cloudtrail", "cloudtrail_s3_object_write_events", "account",
+          "no trail records S3 object-level write events for all buckets (only good-bucket-hardened's)")
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,11 +628,13 @@ def seed_ec2() -> None:
     plant("ec2", "ec2_instance_imdsv2_required", "bad-instance-imdsv1", "IMDSv1 allowed (HttpTokens optional)")
     plant("ec2", "ec2_instance_no_public_ip", "bad-instance-imdsv1", "public IPv4 address")
     plant("ec2", "ec2_instance_uses_iam_role", "bad-instance-imdsv1", "no IAM instance profile")
+    plant("ec2", "ec2_instance_owner_tagged", "bad-instance-imdsv1", "no owner tag")
 
     vol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=False,
                             TagSpecifications=ec2_tags("volume", "bad-volume-unencrypted"))["VolumeId"]
     ids["bad-volume-unencrypted"] = vol
     plant("ec2", "ec2_volume_encrypted", "bad-volume-unencrypted", "EBS volume not encrypted")
+    plant("ec2", "ec2_volume_classification_tagged", "bad-volume-unencrypted", "no data classification tag")
     snap = ec2.create_snapshot(VolumeId=vol, Description="bad-snapshot-public",
                                TagSpecifications=ec2_tags("snapshot", "bad-snapshot-public"))["SnapshotId"]
     ec2.modify_snapshot_attribute(SnapshotId=snap, Attribute="createVolumePermission",
@@ -634,15 +694,15 @@ def seed_ec2() -> None:
         MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
         BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 8, "Encrypted": True,
                                                                   "KmsKeyId": ids["good-kms-key:arn"]}}],
-        TagSpecifications=ec2_tags("instance", "good-instance-imdsv2")
-        + ec2_tags("volume", "good-root-volume-imdsv2"))["Instances"][0]["InstanceId"]
+        TagSpecifications=ec2_tags("instance", "good-instance-imdsv2", OWNER)
+        + ec2_tags("volume", "good-root-volume-imdsv2", INTERNAL))["Instances"][0]["InstanceId"]
     ids["good-instance-imdsv2"] = ginst
     ids["good-root-volume-imdsv2"] = root_volume(ec2, ginst)
     good("ec2", "good-root-volume-imdsv2")
     good("ec2", "good-instance-imdsv2")
 
     gvol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=True, KmsKeyId=ids["good-kms-key:arn"],
-                             TagSpecifications=ec2_tags("volume", "good-volume-encrypted"))["VolumeId"]
+                             TagSpecifications=ec2_tags("volume", "good-volume-encrypted", CONFIDENTIAL))["VolumeId"]
     ids["good-volume-encrypted"] = gvol
     good("ec2", "good-volume-encrypted")
     gsnap = ec2.create_snapshot(VolumeId=gvol, Description="good-snapshot-private",
@@ -700,9 +760,10 @@ def seed_lambda() -> None:
     lam = client("lambda")
     code = {"ZipFile": lambda_zip()}
 
-    def fn(name: str, runtime: str = "python3.12") -> str:
+    def fn(name: str, runtime: str = "python3.12", extra: dict | None = None) -> str:
         arn = lam.create_function(FunctionName=name, Runtime=runtime, Role=ids["good-role-lambda"],
-                                  Handler="index.handler", Code=code, Tags={"Name": name})["FunctionArn"]
+                                  Handler="index.handler", Code=code,
+                                  Tags={"Name": name, **(extra or {})})["FunctionArn"]
         ids[name] = arn
         return arn
 
@@ -717,8 +778,9 @@ def seed_lambda() -> None:
 
     fn("bad-fn-deprecated-runtime", runtime="python3.8")
     plant("lambda", "lambda_function_supported_runtime", "bad-fn-deprecated-runtime", "runtime python3.8 (deprecated 2024-10-14)")
+    plant("lambda", "lambda_function_owner_tagged", "bad-fn-deprecated-runtime", "no owner tag")
 
-    fn("good-fn-private")
+    fn("good-fn-private", extra=OWNER)
     lam.create_function_url_config(FunctionName="good-fn-private", AuthType="AWS_IAM")
     lam.add_permission(FunctionName="good-fn-private", StatementId="s3-from-own-account",
                        Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
@@ -732,8 +794,11 @@ def seed_secrets() -> None:
     ids["bad-secret-no-rotation"] = sm.create_secret(Name="bad-secret-no-rotation", SecretString="hunter2")["ARN"]
     plant("secretsmanager", "secretsmanager_secret_rotation_enabled", "bad-secret-no-rotation", "rotation not enabled")
     plant("secretsmanager", "secretsmanager_secret_rotated_recently", "bad-secret-no-rotation", "never rotated")
-    ids["good-secret-rotated"] = sm.create_secret(Name="good-secret-rotated", SecretString="s3cr3t",
-                                                  KmsKeyId=ids["good-kms-key:arn"])["ARN"]
+    plant("secretsmanager", "secretsmanager_secret_classification_tagged", "bad-secret-no-rotation",
+          "no data classification tag")
+    ids["good-secret-rotated"] = sm.create_secret(
+        Name="good-secret-rotated", SecretString="s3cr3t", KmsKeyId=ids["good-kms-key:arn"],
+        Tags=[{"Key": k, "Value": v} for k, v in CONFIDENTIAL.items()])["ARN"]
     # RotateImmediately=False fails in LocalStack 2026.3.0 (UnboundLocalError); the default
     # (rotate now) works and records LastRotatedDate.
     sm.rotate_secret(SecretId="good-secret-rotated", RotationLambdaARN=ids["good-fn-private"],
@@ -750,6 +815,59 @@ def seed_config() -> None:
     cfg.put_delivery_channel(DeliveryChannel={"name": "bad-config-channel", "s3BucketName": "good-access-logs"})
     # Never started: the recorder exists but does not record.
     plant("config", "config_recorder_enabled_all_regions", "region", "configuration recorder exists but is not recording")
+    # One managed rule, so that the collector asks for its remediation configuration
+    # (DescribeRemediationConfigurations takes rule names), which LocalStack does not
+    # serve: a gap, and config_auto_remediation_configured reports ERROR.
+    cfg.put_config_rule(ConfigRule={
+        "ConfigRuleName": "good-config-rule-s3-versioning",
+        "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_VERSIONING_ENABLED"}})
+    # An aggregator over the whole organization, every region.
+    ids["good-config-aggregator-org"] = cfg.put_configuration_aggregator(
+        ConfigurationAggregatorName="good-config-aggregator-org",
+        OrganizationAggregationSource={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSConfigRoleForOrganizations",
+                                       "AllAwsRegions": True},
+    )["ConfigurationAggregator"]["ConfigurationAggregatorArn"]
+    good("config", "good-config-aggregator-org")
+
+
+# ---------------------------------------------------------------------------------------
+# EventBridge, Systems Manager (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_events() -> None:
+    """EventBridge rules on the default bus. The findings and Config routing rules
+    (events_guardduty_/securityhub_/config_changes_routed) only apply where GuardDuty is
+    enabled, Security Hub is on or Config records; here the detector is disabled, there is
+    no hub and the recorder is stopped (planted), so they are NOT_APPLICABLE and the
+    GuardDuty routing below is in place for the day GuardDuty is turned on.
+    events_iam_changes_routed applies in us-east-1: IAM changes go to a log group only,
+    which stores the event but tells no one."""
+    print("EventBridge")
+    ev = client("events")
+    ev.put_rule(Name="good-events-guardduty-findings", State="ENABLED", EventPattern=json.dumps(
+        {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}))
+    ev.put_targets(Rule="good-events-guardduty-findings",
+                   Targets=[{"Id": "security-alerts", "Arn": ids["good-topic-alerts"]}])
+    good("events", "good-events-guardduty-findings")
+    ev.put_rule(Name="bad-events-iam-changes-logs-only", State="ENABLED", EventPattern=json.dumps(
+        {"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"]}))
+    ev.put_targets(Rule="bad-events-iam-changes-logs-only", Targets=[
+        {"Id": "archive", "Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:bad-log-group-short-retention"}])
+    plant("events", "events_iam_changes_routed", "account",
+          "the only rule matching aws.iam targets a CloudWatch Logs group (stored, routed to no one)")
+
+
+def seed_ssm() -> None:
+    print("Systems Manager")
+    ssm = client("ssm")
+    ssm.create_document(Name="good-runbook-isolate-instance", DocumentType="Automation", DocumentFormat="JSON",
+                        Content=json.dumps({
+                            "schemaVersion": "0.3",
+                            "description": "Isolate an instance: snapshot its volumes, then swap its security groups.",
+                            "parameters": {"InstanceId": {"type": "String"}},
+                            "mainSteps": [{"name": "describe", "action": "aws:executeAwsApi", "inputs": {
+                                "Service": "ec2", "Api": "DescribeInstances",
+                                "InstanceIds": ["{{ InstanceId }}"]}}]}))
+    good("ssm", "good-runbook-isolate-instance")
 
 
 # ---------------------------------------------------------------------------------------
@@ -772,6 +890,7 @@ def seed_moto_services() -> None:
         PubliclyAccessible=True, StorageEncrypted=False, BackupRetentionPeriod=0, MultiAZ=False,
         AutoMinorVersionUpgrade=False, DeletionProtection=False)
     for rule, what in (("rds_instance_not_public", "publicly accessible"),
+                       ("rds_db_instance_classification_tagged", "no data classification tag"),
                        ("rds_instance_storage_encrypted", "storage not encrypted"),
                        ("rds_instance_backups_enabled", "automated backups off (retention 0 days)"),
                        ("rds_instance_multi_az", "single-AZ"),
@@ -781,7 +900,8 @@ def seed_moto_services() -> None:
         DBInstanceIdentifier="good-db-private", DBInstanceClass="db.t3.micro", Engine="postgres",
         MasterUsername="dbadmin", MasterUserPassword="Good-Passw0rd-1234", AllocatedStorage=20,
         PubliclyAccessible=False, StorageEncrypted=True, KmsKeyId=ids["good-kms-key:arn"],
-        BackupRetentionPeriod=7, MultiAZ=True, AutoMinorVersionUpgrade=True, DeletionProtection=True)
+        BackupRetentionPeriod=7, MultiAZ=True, AutoMinorVersionUpgrade=True, DeletionProtection=True,
+        Tags=[{"Key": k, "Value": v} for k, v in CONFIDENTIAL.items()])
     good("rds", "good-db-private")
 
     print("EFS (moto)")
@@ -789,10 +909,158 @@ def seed_moto_services() -> None:
     ids["bad-efs-unencrypted"] = efs.create_file_system(
         CreationToken="bad-efs-unencrypted", Encrypted=False, Tags=tags("bad-efs-unencrypted"))["FileSystemId"]
     plant("efs", "efs_file_system_encrypted", "bad-efs-unencrypted", "file system not encrypted")
+    plant("efs", "efs_file_system_classification_tagged", "bad-efs-unencrypted", "no data classification tag")
     ids["good-efs-encrypted"] = efs.create_file_system(
         CreationToken="good-efs-encrypted", Encrypted=True, KmsKeyId=ids["good-kms-key:arn"],
-        Tags=tags("good-efs-encrypted"))["FileSystemId"]
+        Tags=tags("good-efs-encrypted", INTERNAL))["FileSystemId"]
     good("efs", "good-efs-encrypted")
+
+
+# ---------------------------------------------------------------------------------------
+# Organizations, Backup, ECR, CodeBuild, Inspector (moto)
+# ---------------------------------------------------------------------------------------
+def seed_organizations() -> None:
+    """The account becomes the management account of an organization. One guardrail
+    (no account may leave) is attached to the root; nothing stops member accounts from
+    turning off CloudTrail, GuardDuty or Config, or from using their root user. A tag
+    policy is attached to the root, and a security tooling account is the delegated
+    administrator of GuardDuty, not of Security Hub."""
+    print("Organizations (moto)")
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    # moto reports no policy type enabled on a new root; enable both used here.
+    for policy_type in ("SERVICE_CONTROL_POLICY", "TAG_POLICY"):
+        org.enable_policy_type(RootId=root, PolicyType=policy_type)
+
+    def policy(name: str, kind: str, content: dict) -> None:
+        pid = org.create_policy(Name=name, Description=name, Type=kind,
+                                Content=json.dumps(content))["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=pid, TargetId=root)
+        ids[name] = pid
+
+    policy("good-scp-deny-leave-organization", "SERVICE_CONTROL_POLICY", {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyLeaving", "Effect": "Deny", "Action": "organizations:LeaveOrganization",
+                       "Resource": "*"}]})
+    good("organizations", "good-scp-deny-leave-organization")
+    for rule, what in (
+            ("organizations_scp_protects_cloudtrail", "no root SCP denies cloudtrail:StopLogging / DeleteTrail"),
+            ("organizations_scp_protects_guardduty", "no root SCP denies guardduty:DeleteDetector / Disassociate*"),
+            ("organizations_scp_protects_config", "no root SCP denies config:StopConfigurationRecorder / Delete*"),
+            ("organizations_scp_restricts_root_user", "no root SCP denies actions to member accounts' root users")):
+        plant("organizations", rule, "account", what)
+
+    policy("good-tag-policy-classification", "TAG_POLICY", {
+        "tags": {"data-classification": {
+            "tag_key": {"@@assign": "data-classification"},
+            "tag_value": {"@@assign": ["public", "internal", "confidential"]}}}})
+    good("organizations", "good-tag-policy-classification")
+
+    status = org.create_account(Email="security-tooling@example.test",
+                                AccountName="good-security-tooling")["CreateAccountStatus"]
+    member = status.get("AccountId") or org.describe_create_account_status(
+        CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    ids["good-security-tooling"] = member
+    org.register_delegated_administrator(AccountId=member, ServicePrincipal="guardduty.amazonaws.com")
+    plant("organizations", "securityhub_delegated_administrator_registered", "account",
+          "no delegated administrator for Security Hub (GuardDuty has one)")
+
+
+def seed_backup() -> None:
+    """Two vaults and two plans. moto cannot create or list backup selections (HTTP 500)
+    nor list recovery points (HTTP 404): the collector records gaps, and the rules
+    that need them (backup_plan_exists, backup_vault_recent_recovery_point) ERROR."""
+    print("Backup (moto)")
+    bk = client("backup")
+    ids["good-vault-locked"] = bk.create_backup_vault(BackupVaultName="good-vault-locked",
+                                                      EncryptionKeyArn=ids["good-kms-key:arn"])["BackupVaultArn"]
+    bk.put_backup_vault_lock_configuration(BackupVaultName="good-vault-locked", MinRetentionDays=7,
+                                           MaxRetentionDays=3650)
+    good("backup", "good-vault-locked")
+    ids["bad-vault-unlocked"] = bk.create_backup_vault(BackupVaultName="bad-vault-unlocked")["BackupVaultArn"]
+    plant("backup", "backup_vault_locked", "bad-vault-unlocked", "a plan writes to it and it has no vault lock")
+
+    ids["good-backup-plan"] = bk.create_backup_plan(BackupPlan={
+        "BackupPlanName": "good-backup-plan",
+        "Rules": [{"RuleName": "daily-35-days", "TargetBackupVaultName": "good-vault-locked",
+                   "ScheduleExpression": "cron(0 5 ? * * *)", "Lifecycle": {"DeleteAfterDays": 35},
+                   "CopyActions": [{"DestinationBackupVaultArn":
+                                    f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr-copies-us-west-2",
+                                    "Lifecycle": {"DeleteAfterDays": 35}}]}]})["BackupPlanArn"]
+    good("backup", "good-backup-plan")
+    ids["bad-backup-plan"] = bk.create_backup_plan(BackupPlan={
+        "BackupPlanName": "bad-backup-plan",
+        "Rules": [{"RuleName": "daily-3-days", "TargetBackupVaultName": "bad-vault-unlocked",
+                   "ScheduleExpression": "cron(0 5 ? * * *)", "Lifecycle": {"DeleteAfterDays": 3}}]})["BackupPlanArn"]
+    plant("backup", "backup_plan_retention_minimum", "bad-backup-plan", "recovery points deleted after 3 days (< 7)")
+    plant("backup", "backup_plan_cross_region_copy", "bad-backup-plan", "no copy to another region or account")
+
+
+def seed_ecr() -> None:
+    print("ECR (moto)")
+    ecr = client("ecr")
+    ids["bad-ecr-mutable"] = ecr.create_repository(
+        repositoryName="bad-ecr-mutable", imageTagMutability="MUTABLE",
+        imageScanningConfiguration={"scanOnPush": False})["repository"]["repositoryArn"]
+    ecr.set_repository_policy(repositoryName="bad-ecr-mutable", policyText=doc(
+        {"Sid": "AnyonePulls", "Effect": "Allow", "Principal": "*",
+         "Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]}))
+    plant("ecr", "ecr_repository_tag_immutability", "bad-ecr-mutable", "image tags are mutable")
+    plant("ecr", "ecr_repository_scan_on_push_enabled", "bad-ecr-mutable",
+          "no scan on push (and the registry scans BASIC without rules)")
+    plant("ecr", "ecr_repository_policy_not_public", "bad-ecr-mutable", "repository policy lets Principal * pull")
+    ids["good-ecr-immutable"] = ecr.create_repository(
+        repositoryName="good-ecr-immutable", imageTagMutability="IMMUTABLE",
+        imageScanningConfiguration={"scanOnPush": True},
+        encryptionConfiguration={"encryptionType": "KMS", "kmsKey": ids["good-kms-key:arn"]})["repository"]["repositoryArn"]
+    ecr.set_repository_policy(repositoryName="good-ecr-immutable", policyText=doc(
+        {"Sid": "AccountPulls", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]}))
+    good("ecr", "good-ecr-immutable")
+
+
+def seed_codebuild() -> None:
+    """A privileged project with an AWS secret key in a PLAINTEXT variable and a token in
+    its source URL, not logging; and a clean one. moto does not serve
+    ListSourceCredentials (HTTP 500): a gap."""
+    print("CodeBuild (moto)")
+    cb = client("codebuild")
+    env = {"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL"}
+    ids["bad-codebuild-privileged"] = cb.create_project(
+        name="bad-codebuild-privileged",
+        source={"type": "GITHUB", "location": "https://ci-bot:not-a-real-token@github.example.test/acme/app.git"},
+        artifacts={"type": "NO_ARTIFACTS"}, serviceRole=ids["good-role-codebuild"],
+        environment={**env, "privilegedMode": True, "environmentVariables": [
+            {"name": "AWS_SECRET_ACCESS_KEY", "value": "not-a-real-secret-key", "type": "PLAINTEXT"}]},
+        logsConfig={"cloudWatchLogs": {"status": "DISABLED"}, "s3Logs": {"status": "DISABLED"}},
+    )["project"]["arn"]
+    for rule, what in (
+            ("codebuild_project_not_privileged", "privileged mode on"),
+            ("codebuild_project_no_plaintext_credentials", "AWS_SECRET_ACCESS_KEY in a PLAINTEXT variable"),
+            ("codebuild_project_source_url_no_credentials", "user and token in the source URL"),
+            ("codebuild_project_logging_enabled", "neither CloudWatch Logs nor S3 logs")):
+        plant("codebuild", rule, "bad-codebuild-privileged", what)
+    ids["good-codebuild-build"] = cb.create_project(
+        name="good-codebuild-build",
+        source={"type": "CODECOMMIT", "location": f"https://git-codecommit.{REGION}.amazonaws.com/v1/repos/app"},
+        artifacts={"type": "NO_ARTIFACTS"}, serviceRole=ids["good-role-codebuild"],
+        environment={**env, "privilegedMode": False, "environmentVariables": [
+            {"name": "STAGE", "value": "production", "type": "PLAINTEXT"},
+            {"name": "DB_PASSWORD", "value": "/app/db-password", "type": "PARAMETER_STORE"}]},
+        logsConfig={"cloudWatchLogs": {"status": "ENABLED", "groupName": "good-codebuild-logs"},
+                    "s3Logs": {"status": "DISABLED"}},
+    )["project"]["arn"]
+    good("codebuild", "good-codebuild-build")
+
+
+def seed_inspector() -> None:
+    """Inspector scans EC2 only. moto reports nothing until Inspector is enabled (the
+    account status would be null); ListCoverageStatistics is not served (HTTP 404)."""
+    print("Inspector (moto)")
+    client("inspector2").enable(accountIds=[ACCOUNT], resourceTypes=["EC2"])
+    plant("inspector", "inspector_ecr_scanning_enabled", "region", "Inspector does not scan ECR images")
+    plant("inspector", "inspector_lambda_scanning_enabled", "region", "Inspector does not scan Lambda functions")
 
 
 # ---------------------------------------------------------------------------------------
@@ -956,6 +1224,92 @@ def verify() -> None:
     who = client("sts").get_caller_identity()
     check(who["Account"] == ACCOUNT, f"STS account {who['Account']}")
 
+    # The resources of the later epics.
+    ir = iam.get_role(RoleName="good-incident-response-role")["Role"]["AssumeRolePolicyDocument"]
+    ir = json.loads(ir) if isinstance(ir, str) else ir
+    check(ir["Statement"][0].get("Condition", {}).get("Bool", {}).get("aws:MultiFactorAuthPresent") == "true",
+          "good-incident-response-role's trust requires MFA")
+    check(iam.list_role_policies(RoleName="bad-forensic-role-no-mfa")["PolicyNames"] == [],
+          "bad-forensic-role-no-mfa has no inline policy")
+    tagset = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="good-bucket-hardened")["TagSet"]}
+    check(tagset == {"data-classification": "confidential", "owner": "platform-team"},
+          f"good-bucket-hardened tags {tagset}")
+    try:
+        s3.get_bucket_tagging(Bucket="bad-bucket-defaults")
+        check(False, "bad-bucket-defaults has no tags")
+    except botocore.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "NoSuchTagSet", "bad-bucket-defaults has no tags (NoSuchTagSet)")
+    fn_tags = lam.list_tags(Resource=ids["good-fn-private"])["Tags"]
+    check(fn_tags.get("owner") == "platform-team", f"good-fn-private tags {fn_tags}")
+    selectors = ct.get_event_selectors(TrailName="good-trail-multi-region")["EventSelectors"]
+    check([d["Values"] for sel in selectors for d in sel.get("DataResources", [])]
+          == [["arn:aws:s3:::good-bucket-hardened/"]], "good trail records data events of good-bucket-hardened only")
+    db_tags = {t["Key"]: t["Value"] for t in dbs["good-db-private"].get("TagList", [])}
+    check(db_tags.get("data-classification") == "confidential", f"good-db-private tags {db_tags}")
+
+    ev = client("events")
+    rules = {r["Name"]: r for r in ev.list_rules()["Rules"]}
+    check({"good-events-guardduty-findings", "bad-events-iam-changes-logs-only"} <= set(rules)
+          and all(r["EventBusName"] == "default" and r["State"] == "ENABLED" for r in rules.values()),
+          "EventBridge: both rules on the default bus, enabled")
+    targets = ev.list_targets_by_rule(Rule="good-events-guardduty-findings")["Targets"]
+    check([t["Arn"] for t in targets] == [ids["good-topic-alerts"]], "GuardDuty findings go to good-topic-alerts")
+    docs = client("ssm").list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"]
+    check(any(d["Name"] == "good-runbook-isolate-instance" and d["DocumentType"] == "Automation" for d in docs),
+          "SSM lists the Automation runbook as the account's own")
+    cfg = client("config")
+    aggs = cfg.describe_configuration_aggregators()["ConfigurationAggregators"]
+    check(len(aggs) == 1 and aggs[0].get("OrganizationAggregationSource", {}).get("AllAwsRegions") is True,
+          "Config aggregator over the organization, all regions")
+    check([r["ConfigRuleName"] for r in cfg.describe_config_rules()["ConfigRules"]] == ["good-config-rule-s3-versioning"],
+          "Config has one rule")
+
+    org = client("organizations")
+    desc = org.describe_organization()["Organization"]
+    check(desc["MasterAccountId"] == ACCOUNT, "Organizations (moto): this account is the management account")
+    root = org.list_roots()["Roots"][0]
+    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
+    check({"SERVICE_CONTROL_POLICY", "TAG_POLICY"} <= enabled, f"root policy types enabled: {sorted(enabled)}")
+    scps = {p["Name"]: p for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]}
+    check(set(scps) == {"FullAWSAccess", "good-scp-deny-leave-organization"}, f"SCPs {sorted(scps)}")
+    on_root = org.list_targets_for_policy(PolicyId=ids["good-scp-deny-leave-organization"])["Targets"]
+    check([t["Type"] for t in on_root] == ["ROOT"], "good-scp-deny-leave-organization is attached to the root")
+    tag_on_root = org.list_targets_for_policy(PolicyId=ids["good-tag-policy-classification"])["Targets"]
+    check([t["Type"] for t in tag_on_root] == ["ROOT"], "good-tag-policy-classification is attached to the root")
+    admins = org.list_delegated_administrators()["DelegatedAdministrators"]
+    services = org.list_delegated_services_for_account(AccountId=ids["good-security-tooling"])["DelegatedServices"]
+    check([a["Name"] for a in admins] == ["good-security-tooling"]
+          and [s["ServicePrincipal"] for s in services] == ["guardduty.amazonaws.com"],
+          "good-security-tooling is the delegated administrator of GuardDuty only")
+
+    bk = client("backup")
+    vaults = {v["BackupVaultName"]: v for v in bk.list_backup_vaults()["BackupVaultList"]}
+    check(vaults["good-vault-locked"].get("Locked") is True and not vaults["bad-vault-unlocked"].get("Locked"),
+          "Backup (moto): good vault locked, bad vault not")
+    plans = {p["BackupPlanName"]: p["BackupPlanId"] for p in bk.list_backup_plans()["BackupPlansList"]}
+    bad_rules = bk.get_backup_plan(BackupPlanId=plans["bad-backup-plan"])["BackupPlan"]["Rules"]
+    check(bad_rules[0]["Lifecycle"]["DeleteAfterDays"] == 3 and not bad_rules[0].get("CopyActions"),
+          "bad-backup-plan keeps 3 days, copies nowhere")
+    good_rules = bk.get_backup_plan(BackupPlanId=plans["good-backup-plan"])["BackupPlan"]["Rules"]
+    check(":us-west-2:" in good_rules[0]["CopyActions"][0]["DestinationBackupVaultArn"],
+          "good-backup-plan copies to us-west-2")
+
+    repos = {r["repositoryName"]: r for r in client("ecr").describe_repositories()["repositories"]}
+    check(repos["bad-ecr-mutable"]["imageTagMutability"] == "MUTABLE"
+          and not repos["bad-ecr-mutable"]["imageScanningConfiguration"]["scanOnPush"]
+          and repos["good-ecr-immutable"]["imageTagMutability"] == "IMMUTABLE"
+          and repos["good-ecr-immutable"]["imageScanningConfiguration"]["scanOnPush"],
+          "ECR (moto): bad repository mutable without scan on push, good immutable with it")
+    projects = {p["name"]: p for p in client("codebuild").batch_get_projects(
+        names=["bad-codebuild-privileged", "good-codebuild-build"])["projects"]}
+    check(projects["bad-codebuild-privileged"]["environment"]["privilegedMode"] is True
+          and not projects["good-codebuild-build"]["environment"].get("privilegedMode"),
+          "CodeBuild (moto): bad project privileged, good one not")
+    status = client("inspector2").batch_get_account_status(accountIds=[ACCOUNT])["accounts"]
+    states = {k: v["status"] for k, v in status[0]["resourceState"].items()} if status else {}
+    check(states.get("ec2") == "ENABLED" and states.get("ecr") == "DISABLED" and states.get("lambda") == "DISABLED",
+          f"Inspector (moto) scans EC2 only: {states}")
+
 
 # Names seed.py gives that are neither planted nor clean resources of their own (helpers,
 # policies inside users, alarms ...), for check_expected.py's "no name is a substring of
@@ -964,7 +1318,7 @@ HELPER_NAMES = [
     "bad-group-admins", "bad-role-cloudshell", "bad-inline-admin", "bad-igw", "bad-good-peering",
     "bad-config-recorder", "bad-config-channel", "bad-cis-root-usage-unsubscribed",
     "good-cis-console-signin-without-mfa", "good-alerts-queue", "good-flowlog-all-traffic",
-    "bad-trail-bucket-public", "bad-image-public",
+    "bad-trail-bucket-public", "bad-image-public", "good-forensics", "good-config-rule-s3-versioning",
 ]
 
 
@@ -1019,7 +1373,14 @@ def main() -> int:
         seed_lambda()
         seed_secrets()
         seed_config()
+        seed_events()
+        seed_ssm()
         seed_moto_services()
+        seed_organizations()
+        seed_backup()
+        seed_ecr()
+        seed_codebuild()
+        seed_inspector()
         seed_account_public_access_block()
         os.makedirs(STATE, exist_ok=True)
         with open(os.path.join(STATE, "seeded.json"), "w") as f:

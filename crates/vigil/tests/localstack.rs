@@ -1,9 +1,12 @@
 //! End to end against the emulators: the real `vigil` binary collects the account that
 //! `localstack/seed.py` planted in LocalStack and moto, and the findings must match
 //! `localstack/expected.yaml` — every planted problem FAILs, no clean resource FAILs,
-//! unsupported services are gaps (ERROR, never PASS), and every operation sent was a
-//! read. A second test checks the collector↔rule contract: every property path a
-//! built-in rule reads is produced by the live collectors.
+//! the findings listed under `error` are ERROR, unsupported services are gaps (ERROR,
+//! never PASS), every operation sent was a read, and the credentials planted in a
+//! CodeBuild project never reach the snapshot. A second test checks the collector↔rule
+//! contract: every property path a built-in rule reads is produced by the live
+//! collectors. A third checks the maturity scorecard against
+//! `localstack/expected-scorecard.yaml`.
 //!
 //! Ignored by default because it needs the emulators running with their endpoints in
 //! the environment; `tests/run` starts them, seeds, sources `localstack/state/env.sh`
@@ -21,7 +24,18 @@ struct Expected {
     #[serde(default)]
     clean: Vec<Pair>,
     #[serde(default)]
+    error: Vec<ErrorExpectation>,
+    #[serde(default)]
     gaps: Vec<GapExpectation>,
+}
+
+/// A finding that must be ERROR because the emulators do not serve the call named.
+#[derive(Debug, Deserialize)]
+struct ErrorExpectation {
+    rule: String,
+    resource: String,
+    #[allow(dead_code)]
+    gap: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,7 +130,7 @@ fn seeded_account_scan_matches_expectations() {
     let writes: Vec<_> = ops
         .iter()
         .filter(|(_, op)| {
-            !["Describe", "List", "Get"]
+            !["Describe", "List", "Get", "BatchGet"]
                 .iter()
                 .any(|p| op.starts_with(p))
                 && *op != "GenerateCredentialReport"
@@ -135,8 +149,19 @@ fn seeded_account_scan_matches_expectations() {
     ]);
     let events: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(&findings).unwrap()).unwrap();
-    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let snapshot_text = std::fs::read_to_string(&snapshot).unwrap();
+    let snap: Value = serde_json::from_str(&snapshot_text).unwrap();
     let mut problems = Vec::new();
+
+    // Secrets never land in the inventory: seed.py put these (fake) credentials into a
+    // CodeBuild project's PLAINTEXT variable and source URL.
+    for secret in ["not-a-real-secret-key", "not-a-real-token"] {
+        if snapshot_text.contains(secret) {
+            problems.push(format!(
+                "the snapshot contains the planted secret {secret:?}"
+            ));
+        }
+    }
 
     for pair in &expected.fail {
         let hit = events.iter().any(|e| {
@@ -176,6 +201,19 @@ fn seeded_account_scan_matches_expectations() {
             problems.push(format!(
                 "clean resource {} fails {}",
                 pair.resource, pair.rule
+            ));
+        }
+    }
+    for pair in &expected.error {
+        let seen: Vec<&str> = events
+            .iter()
+            .filter(|e| rule_of(e) == pair.rule && about(e, &pair.resource))
+            .map(status_of)
+            .collect();
+        if seen.is_empty() || seen.iter().any(|s| *s != "ERROR") {
+            problems.push(format!(
+                "expected ERROR {} on {}: got {seen:?}",
+                pair.rule, pair.resource
             ));
         }
     }
@@ -229,6 +267,35 @@ const UNSERVED: &[(&str, &str, &str)] = &[
         "access-analyzer:ListAnalyzers",
     ),
     ("aws.macie.session", "", "macie2:GetMacieSession"),
+    (
+        "aws.config.conformance_pack",
+        "",
+        "config:DescribeConformancePacks",
+    ),
+    (
+        "aws.ssm.managed_instance",
+        "",
+        "ssm:DescribeInstanceInformation",
+    ),
+    (
+        "aws.ssmincidents.response_plan",
+        "",
+        "ssm-incidents:ListResponsePlans",
+    ),
+    (
+        "aws.backup.vault",
+        "latest_recovery_point",
+        "backup:ListRecoveryPointsByBackupVault",
+    ),
+    // Also unserved, but no rule over these types reads them directly (rules over the
+    // region or the account reach them through regional()/resources(), and report ERROR
+    // there; expected.yaml lists those findings under `error` and the calls under `gaps`):
+    // backup:ListBackupSelections (aws.backup.plan `selections`), config:
+    // DescribeRemediationConfigurations (aws.config.remediation),
+    // inspector2:ListCoverageStatistics (aws.region `inspector_coverage`),
+    // securitylake:ListDataLakes (aws.securitylake.data_lake), ssm-contacts:ListContacts
+    // (aws.ssmcontacts.contact), codebuild:ListSourceCredentials
+    // (aws.codebuild.source_credential).
 ];
 
 /// Paths below a property that is `null` on the one resource of a singleton type, because
