@@ -245,6 +245,20 @@ impl Ctx {
     }
 }
 
+/// Every item of a paginated listing through [`Ctx::list`]: a failed page records a gap
+/// over the types and gives `None`, so rules over them report ERROR, never an empty list.
+/// `list_all!(ctx, "logs:DescribeLogGroups", &[LOG_GROUP], client.describe_log_groups())`
+#[macro_export]
+macro_rules! list_all {
+    ($ctx:expr, $action:literal, $types:expr, $request:expr) => {
+        $ctx.list(
+            $action,
+            $types,
+            $request.into_paginator().items().send().try_collect(),
+        )
+    };
+}
+
 /// Builds a service client from the context's configuration, with the call recorder.
 #[macro_export]
 macro_rules! client {

@@ -19,18 +19,13 @@ const ANALYZER: &str = "aws.accessanalyzer.analyzer";
 
 async fn collect(ctx: Ctx) {
     let client = crate::client!(ctx, aws_sdk_accessanalyzer);
-    let Some(analyzers) = ctx
-        .list(
-            "access-analyzer:ListAnalyzers",
-            &[ANALYZER],
-            client
-                .list_analyzers()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(analyzers) = crate::list_all!(
+        ctx,
+        "access-analyzer:ListAnalyzers",
+        &[ANALYZER],
+        client.list_analyzers()
+    )
+    .await
     else {
         return;
     };

@@ -64,18 +64,13 @@ async fn collect(ctx: Ctx) {
     let client = client!(ctx, aws_sdk_backup);
     // Vaults first: the plans' relations name vaults by name, and the listing maps
     // names to ARNs.
-    let vaults = ctx
-        .list(
-            "backup:ListBackupVaults",
-            &[VAULT],
-            client
-                .list_backup_vaults()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await;
+    let vaults = crate::list_all!(
+        ctx,
+        "backup:ListBackupVaults",
+        &[VAULT],
+        client.list_backup_vaults()
+    )
+    .await;
     let vault_arns: HashMap<String, String> = vaults
         .iter()
         .flatten()

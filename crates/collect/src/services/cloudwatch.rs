@@ -67,15 +67,11 @@ async fn collect(ctx: Ctx) {
 /// "no alarm on this filter").
 async fn metric_filters(ctx: &Ctx) -> Option<Vec<MetricFilter>> {
     let client = crate::client!(ctx, aws_sdk_cloudwatchlogs);
-    ctx.list(
+    crate::list_all!(
+        ctx,
         "logs:DescribeMetricFilters",
         &[ALARM],
-        client
-            .describe_metric_filters()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
+        client.describe_metric_filters()
     )
     .await
 }

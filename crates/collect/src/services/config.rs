@@ -206,18 +206,13 @@ fn channel_properties(channel: &DeliveryChannel) -> Map<String, Value> {
 /// listing failed (then remediation configurations cannot be asked for either, and both
 /// types get the gap).
 async fn rules(ctx: &Ctx, client: &aws_sdk_config::Client) -> Option<BTreeMap<String, String>> {
-    let rules = ctx
-        .list(
-            "config:DescribeConfigRules",
-            &[RULE, REMEDIATION],
-            client
-                .describe_config_rules()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await?;
+    let rules = crate::list_all!(
+        ctx,
+        "config:DescribeConfigRules",
+        &[RULE, REMEDIATION],
+        client.describe_config_rules()
+    )
+    .await?;
     let mut ids = BTreeMap::new();
     for rule in &rules {
         let Some(name) = rule.config_rule_name() else {
@@ -359,18 +354,13 @@ fn owned_document(
 /// Conformance packs, with their compliance read 5 names per call. A failed compliance
 /// call leaves `compliance` out of the packs it was about, each with a resource gap.
 async fn conformance_packs(ctx: &Ctx, client: &aws_sdk_config::Client) {
-    let Some(packs) = ctx
-        .list(
-            "config:DescribeConformancePacks",
-            &[CONFORMANCE_PACK],
-            client
-                .describe_conformance_packs()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(packs) = crate::list_all!(
+        ctx,
+        "config:DescribeConformancePacks",
+        &[CONFORMANCE_PACK],
+        client.describe_conformance_packs()
+    )
+    .await
     else {
         return;
     };
@@ -445,18 +435,13 @@ fn pack_compliance(
 }
 
 async fn aggregators(ctx: &Ctx, client: &aws_sdk_config::Client) {
-    let Some(aggregators) = ctx
-        .list(
-            "config:DescribeConfigurationAggregators",
-            &[AGGREGATOR],
-            client
-                .describe_configuration_aggregators()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(aggregators) = crate::list_all!(
+        ctx,
+        "config:DescribeConfigurationAggregators",
+        &[AGGREGATOR],
+        client.describe_configuration_aggregators()
+    )
+    .await
     else {
         return;
     };

@@ -36,18 +36,13 @@ const DETECTOR: &str = "aws.guardduty.detector";
 
 async fn collect(ctx: Ctx) {
     let client = crate::client!(ctx, aws_sdk_guardduty);
-    let Some(ids) = ctx
-        .list(
-            "guardduty:ListDetectors",
-            &[DETECTOR],
-            client
-                .list_detectors()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(ids) = crate::list_all!(
+        ctx,
+        "guardduty:ListDetectors",
+        &[DETECTOR],
+        client.list_detectors()
+    )
+    .await
     else {
         return;
     };

@@ -993,18 +993,13 @@ async fn add_oidc_provider(ctx: &Ctx, client: &Client, arn: &str) {
 }
 
 async fn server_certificates(ctx: &Ctx, client: &Client) {
-    let Some(certificates) = ctx
-        .list(
-            "iam:ListServerCertificates",
-            &[SERVER_CERTIFICATE],
-            client
-                .list_server_certificates()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(certificates) = crate::list_all!(
+        ctx,
+        "iam:ListServerCertificates",
+        &[SERVER_CERTIFICATE],
+        client.list_server_certificates()
+    )
+    .await
     else {
         return;
     };

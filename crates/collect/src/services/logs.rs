@@ -33,18 +33,13 @@ async fn collect(ctx: Ctx) {
 
 /// Every log group of the region, with its retention and KMS key.
 async fn log_groups(ctx: &Ctx, client: &aws_sdk_cloudwatchlogs::Client) {
-    let Some(groups) = ctx
-        .list(
-            "logs:DescribeLogGroups",
-            &[LOG_GROUP],
-            client
-                .describe_log_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(groups) = crate::list_all!(
+        ctx,
+        "logs:DescribeLogGroups",
+        &[LOG_GROUP],
+        client.describe_log_groups()
+    )
+    .await
     else {
         return;
     };
@@ -65,18 +60,13 @@ async fn log_groups(ctx: &Ctx, client: &aws_sdk_cloudwatchlogs::Client) {
 
 /// Every metric filter of the region, related to the log group it reads.
 async fn metric_filters(ctx: &Ctx, client: &aws_sdk_cloudwatchlogs::Client) {
-    let Some(filters) = ctx
-        .list(
-            "logs:DescribeMetricFilters",
-            &[METRIC_FILTER],
-            client
-                .describe_metric_filters()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(filters) = crate::list_all!(
+        ctx,
+        "logs:DescribeMetricFilters",
+        &[METRIC_FILTER],
+        client.describe_metric_filters()
+    )
+    .await
     else {
         return;
     };

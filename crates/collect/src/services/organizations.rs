@@ -285,18 +285,13 @@ fn targets_properties(targets: &[PolicyTargetSummary]) -> Map<String, Value> {
 }
 
 async fn delegated_administrators(ctx: &Ctx, client: &aws_sdk_organizations::Client) {
-    let Some(admins) = ctx
-        .list(
-            "organizations:ListDelegatedAdministrators",
-            &[DELEGATED_ADMIN],
-            client
-                .list_delegated_administrators()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
+    let Some(admins) = crate::list_all!(
+        ctx,
+        "organizations:ListDelegatedAdministrators",
+        &[DELEGATED_ADMIN],
+        client.list_delegated_administrators()
+    )
+    .await
     else {
         return;
     };
