@@ -237,6 +237,23 @@ fn finding(
                 None => missing.push(path.clone()),
             }
         }
+        // An ERROR may come from a related resource a helper returned (a backup plan
+        // whose selections were not collected, judged from its region): its gaps are
+        // the cause, so they are named beside the subject's own.
+        let mut gaps: Vec<String> = inventory
+            .resource_gaps(&resource.id)
+            .map(|g| g.summary())
+            .collect();
+        if status == Status::Error {
+            for &i in &touched {
+                for gap in inventory.resource_gaps(&inventory.resource(i).id) {
+                    let summary = gap.summary();
+                    if !gaps.contains(&summary) {
+                        gaps.push(summary);
+                    }
+                }
+            }
+        }
         Evidence {
             properties,
             missing,
@@ -244,10 +261,7 @@ fn finding(
                 .into_iter()
                 .map(|i| inventory.resource(i).id.clone())
                 .collect(),
-            gaps: inventory
-                .resource_gaps(&resource.id)
-                .map(|g| g.summary())
-                .collect(),
+            gaps,
         }
     };
     Finding {
@@ -317,4 +331,81 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
     run(expr, &scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+    use vigil_inventory::{Gap, Resource};
+
+    use super::*;
+    use crate::load::RuleSource;
+
+    const RULE: &str = r#"id: backup_plan_exists
+title: A backup plan with a selection exists in the region
+severity: medium
+resource: aws.region
+description: Checks plans.
+rationale: Backups.
+condition: regional(resource, "aws.backup.plan").exists(p, size(p.properties.selections) > 0)
+caf:
+  component: Preventive
+  capability: Data protection
+waf:
+  area: Data
+  practice: SEC09-BP01
+epics: [resilience]
+remediation:
+  text: Create a plan.
+"#;
+
+    #[test]
+    fn an_error_from_a_related_resource_names_that_resources_gap() {
+        let rules = RuleSet::from_sources(vec![RuleSource {
+            path: PathBuf::from("rules/aws/backup/backup_plan_exists.yaml"),
+            text: RULE.to_owned(),
+            fixtures: None,
+        }])
+        .unwrap();
+        let region = Resource::new(
+            "111111111111/us-east-1",
+            "aws.region",
+            "111111111111",
+            "us-east-1",
+        )
+        .with_property("region", json!("us-east-1"));
+        let plan = Resource::new(
+            "arn:aws:backup:us-east-1:111111111111:backup-plan:p-1",
+            "aws.backup.plan",
+            "111111111111",
+            "us-east-1",
+        )
+        .with_property("name", json!("daily"));
+        let gap = Gap {
+            service: "backup".into(),
+            operation: "ListBackupSelections".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            resource_types: vec![],
+            resource: Some(plan.id.clone()),
+            error_code: "AccessDeniedException".into(),
+            message: String::new(),
+        };
+        let inventory = Inventory::new(vec![region, plan], vec![], vec![gap]).unwrap();
+        let ctx = EvalContext::new(Arc::new(inventory), chrono::Utc::now());
+        let (findings, _) = evaluate(&rules, &ctx);
+        let finding = &findings[0];
+        assert_eq!(finding.status, Status::Error, "{finding:?}");
+        assert!(
+            finding
+                .evidence
+                .gaps
+                .iter()
+                .any(|g| g.contains("ListBackupSelections")),
+            "{:?}",
+            finding.evidence
+        );
+    }
 }
