@@ -1,8 +1,6 @@
 //! The Splunk HTTP Event Collector sink: HEC envelopes concatenated in one POST
 //! to the event endpoint, HEC's `{"text","code"}` answers turned into errors.
 
-use std::time::Instant;
-
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -258,23 +256,15 @@ impl Sink for SplunkHecSink {
     }
 
     async fn send(&self, batch: &[Event]) -> Result<(), SinkError> {
-        for chunk in batch.chunks(self.max_batch) {
-            let started = Instant::now();
-            let body = self.body(chunk)?;
-            let bytes = body.len();
-            let answer = self.endpoint.post(self.headers.clone(), body).await?;
-            if !answer.status.is_success() {
-                return Err(self.answer_error(&answer, chunk));
-            }
-            tracing::debug!(
-                sink = %self.endpoint.sink,
-                events = chunk.len(),
-                bytes,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "batch delivered"
-            );
-        }
-        Ok(())
+        self.endpoint
+            .post_batches(
+                &self.headers,
+                batch,
+                self.max_batch,
+                |chunk| self.body(chunk),
+                |answer, chunk| self.answer_error(answer, chunk),
+            )
+            .await
     }
 }
 

@@ -2,8 +2,6 @@
 //! `{"id","kind","time","event"}`, as a JSON array or NDJSON, optionally gzipped,
 //! with an optional token and extra headers.
 
-use std::time::Instant;
-
 use reqwest::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
 };
@@ -225,24 +223,17 @@ impl Sink for HttpSink {
     }
 
     async fn send(&self, batch: &[Event]) -> Result<(), SinkError> {
-        for chunk in batch.chunks(self.max_batch) {
-            let started = Instant::now();
-            let body = self.body(chunk)?;
-            let bytes = body.len();
-            let answer = self.endpoint.post(self.headers.clone(), body).await?;
-            if !answer.status.is_success() {
-                let text = String::from_utf8_lossy(&answer.body);
-                return Err(self.endpoint.status_error(&answer, &text, None));
-            }
-            tracing::debug!(
-                sink = %self.endpoint.sink,
-                events = chunk.len(),
-                bytes,
-                status = answer.status.as_u16(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "batch delivered"
-            );
-        }
-        Ok(())
+        self.endpoint
+            .post_batches(
+                &self.headers,
+                batch,
+                self.max_batch,
+                |chunk| self.body(chunk),
+                |answer, _| {
+                    let text = String::from_utf8_lossy(&answer.body);
+                    self.endpoint.status_error(answer, &text, None)
+                },
+            )
+            .await
     }
 }

@@ -152,6 +152,37 @@ impl Endpoint {
         })
     }
 
+    /// Sends `batch` in chunks of `max_batch`, each as the body `body` makes of it, and
+    /// stops at the first chunk not accepted, with the error `refused` makes of the
+    /// answer (the events before it were delivered; the caller's outbox keeps the rest).
+    pub(crate) async fn post_batches(
+        &self,
+        headers: &HeaderMap,
+        batch: &[crate::Event],
+        max_batch: usize,
+        body: impl Fn(&[crate::Event]) -> Result<Vec<u8>, SinkError>,
+        refused: impl Fn(&Answer, &[crate::Event]) -> SinkError,
+    ) -> Result<(), SinkError> {
+        for chunk in batch.chunks(max_batch.max(1)) {
+            let started = std::time::Instant::now();
+            let body = body(chunk)?;
+            let bytes = body.len();
+            let answer = self.post(headers.clone(), body).await?;
+            if !answer.status.is_success() {
+                return Err(refused(&answer, chunk));
+            }
+            tracing::debug!(
+                sink = %self.sink,
+                events = chunk.len(),
+                bytes,
+                status = answer.status.as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "batch delivered"
+            );
+        }
+        Ok(())
+    }
+
     fn transport_error(&self, err: reqwest::Error) -> SinkError {
         // `without_url`: reqwest's messages quote the full URL, query included.
         let err = err.without_url();
