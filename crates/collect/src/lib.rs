@@ -28,6 +28,7 @@ use aws_types::region::Region;
 use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use vigil_inventory::{GLOBAL_REGION, Resource, SNAPSHOT_FORMAT, Snapshot};
 
 pub use calls::{CallError, CallStats, Recorder, Sent};
@@ -213,7 +214,7 @@ pub async fn collect(
     // One task per collector and region; a semaphore per service bounds calls in flight.
     let mut tasks = tokio::task::JoinSet::new();
     let mut total = 0;
-    for collector in selected {
+    for collector in selected.iter().copied() {
         let gate = Arc::new(Semaphore::new(options.concurrency_per_service.max(1)));
         let scopes: Vec<String> = match collector.scope {
             Scope::Global => vec![home.clone()],
@@ -230,18 +231,23 @@ pub async fn collect(
             let run = collector.run;
             let service = collector.service;
             total += 1;
-            tasks.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                let span = tracing::info_span!("collect", service, region = %ctx.region);
-                let _enter = span.enter();
-                let started = Instant::now();
-                run(ctx).await;
-                tracing::debug!(
-                    service,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "collector finished"
-                );
-            });
+            // `instrument`, not `span.enter()`: an entered guard held across an await
+            // leaks into whatever task the thread runs next, and log lines then carried
+            // a dozen wrongly nested `collect{service=…}` spans naming the wrong service.
+            let span = tracing::info_span!("collect", service, region = %ctx.region);
+            tasks.spawn(
+                async move {
+                    let _permit = gate.acquire_owned().await;
+                    let started = Instant::now();
+                    run(ctx).await;
+                    tracing::debug!(
+                        service,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "collector finished"
+                    );
+                }
+                .instrument(span),
+            );
         }
     }
     let mut done = 0;
@@ -285,6 +291,7 @@ pub async fn collect(
         .resources
         .sort_by(|a, b| (&a.resource_type, &a.id).cmp(&(&b.resource_type, &b.id)));
 
+    let coverage = coverage(&selected, &account, &regions, &output.gaps);
     let snapshot = Snapshot {
         format: SNAPSHOT_FORMAT.to_owned(),
         collected_at: Some(chrono::Utc::now()),
@@ -293,6 +300,7 @@ pub async fn collect(
         resources: output.resources,
         relations: output.relations,
         gaps: output.gaps,
+        coverage,
     };
     Ok(Collection {
         snapshot,
@@ -301,4 +309,56 @@ pub async fn collect(
         throttled: output.throttled,
         duration: started.elapsed(),
     })
+}
+
+/// What the collection covered: every known collector in every scope it runs in,
+/// collected (no gap), failed (its gaps counted) or excluded (not selected). Gaps are
+/// matched to collectors by the IAM action that failed.
+fn coverage(
+    selected: &[&Collector],
+    account: &str,
+    regions: &[String],
+    gaps: &[vigil_inventory::Gap],
+) -> Vec<vigil_inventory::Coverage> {
+    use vigil_inventory::{Coverage, CoverageStatus};
+    let mut out = Vec::new();
+    for collector in COLLECTORS {
+        let scopes: Vec<&str> = match collector.scope {
+            Scope::Global => vec![GLOBAL_REGION],
+            Scope::Regional => regions.iter().map(String::as_str).collect(),
+        };
+        let chosen = selected.iter().any(|c| c.service == collector.service);
+        for region in scopes {
+            let mine: Vec<&vigil_inventory::Gap> = gaps
+                .iter()
+                .filter(|g| {
+                    let action = format!("{}:{}", g.service, g.operation);
+                    collector.actions.contains(&action.as_str())
+                        && (region == GLOBAL_REGION || g.region == region)
+                })
+                .collect();
+            let (status, reason) = if !chosen {
+                (
+                    CoverageStatus::Excluded,
+                    "not among the selected services".to_owned(),
+                )
+            } else if mine.is_empty() {
+                (CoverageStatus::Collected, String::new())
+            } else {
+                let mut codes: Vec<&str> = mine.iter().map(|g| g.error_code.as_str()).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                (CoverageStatus::Failed, codes.join(", "))
+            };
+            out.push(Coverage {
+                service: collector.service.to_owned(),
+                account: account.to_owned(),
+                region: region.to_owned(),
+                status,
+                reason,
+                gaps: mine.len(),
+            });
+        }
+    }
+    out
 }

@@ -265,6 +265,48 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
 ];
 
+/// The collector (service name as `--services` takes it) that produces a resource type:
+/// the type's middle segment, except where the collector's name differs. `aws.account`
+/// and `aws.region` are made by the scan itself; their properties have owners of their
+/// own ([`SCOPE_PROPERTIES`]).
+pub fn service_of_type(name: &str) -> Option<&'static str> {
+    let service = resource_type(name)?.name.split('.').nth(1)?;
+    match service {
+        "account" | "region" => None,
+        "ssmincidents" => Some("ssm-incidents"),
+        "ssmcontacts" => Some("ssm-contacts"),
+        other => Some(other),
+    }
+}
+
+/// Which collector writes each top-level property of the account and region nodes:
+/// when that collector is left out of a scan, rules reading the property are not judged.
+/// A test in the collector crate keeps this list equal to the `set_account` and
+/// `set_region` calls of each collector.
+pub const SCOPE_PROPERTIES: &[(&str, &str, &str)] = &[
+    ("aws.account", "alternate_contacts", "account"),
+    ("aws.account", "password_policy", "iam"),
+    ("aws.account", "root", "iam"),
+    ("aws.account", "account_summary", "iam"),
+    ("aws.account", "support_role_exists", "iam"),
+    ("aws.account", "organization", "organizations"),
+    ("aws.account", "s3_public_access_block", "s3"),
+    ("aws.region", "ebs_encryption_by_default", "ec2"),
+    ("aws.region", "ebs_default_kms_key_id", "ec2"),
+    ("aws.region", "ecr_registry_scanning", "ecr"),
+    ("aws.region", "inspector", "inspector2"),
+    ("aws.region", "inspector_coverage", "inspector2"),
+];
+
+/// The collector that writes `key` on nodes of `resource_type` (`aws.account`,
+/// `aws.region`), if a collector does.
+pub fn service_of_property(resource_type: &str, key: &str) -> Option<&'static str> {
+    SCOPE_PROPERTIES
+        .iter()
+        .find(|(t, k, _)| *t == resource_type && *k == key)
+        .map(|(_, _, service)| *service)
+}
+
 /// Looks a resource type up by name.
 pub fn resource_type(name: &str) -> Option<&'static ResourceTypeInfo> {
     RESOURCE_TYPES.iter().find(|t| t.name == name)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use crate::{Gap, Relation, Resource, Snapshot};
+use crate::{Coverage, CoverageStatus, Gap, Relation, Resource, Snapshot};
 
 /// Position of a resource in [`Inventory::resources`]; cheaper to pass around than ids.
 pub type ResourceIdx = usize;
@@ -29,6 +29,7 @@ pub struct Inventory {
     resources: Vec<Resource>,
     relations: Vec<Relation>,
     gaps: Vec<Gap>,
+    coverage: Vec<Coverage>,
     by_id: HashMap<String, ResourceIdx>,
     by_type: HashMap<String, Vec<ResourceIdx>>,
     by_account_type: HashMap<(String, String), Vec<ResourceIdx>>,
@@ -97,6 +98,7 @@ impl Inventory {
             resources,
             relations,
             gaps,
+            coverage: Vec::new(),
             by_id,
             by_type,
             by_account_type,
@@ -109,7 +111,64 @@ impl Inventory {
 
     /// Builds the graph from a snapshot's contents.
     pub fn from_snapshot(snapshot: Snapshot) -> Result<Self, InventoryError> {
-        Inventory::new(snapshot.resources, snapshot.relations, snapshot.gaps)
+        Ok(
+            Inventory::new(snapshot.resources, snapshot.relations, snapshot.gaps)?
+                .with_coverage(snapshot.coverage),
+        )
+    }
+
+    /// Adds what the scan covered (see [`Coverage`]).
+    pub fn with_coverage(mut self, coverage: Vec<Coverage>) -> Self {
+        self.coverage = coverage;
+        self
+    }
+
+    /// What the scan covered, per service, account and region.
+    pub fn coverage(&self) -> &[Coverage] {
+        &self.coverage
+    }
+
+    /// The entry saying that `service` was left out of the scan in `account` (and
+    /// `region`, when given), if it was.
+    pub fn service_excluded(
+        &self,
+        service: &str,
+        account: &str,
+        region: Option<&str>,
+    ) -> Option<&Coverage> {
+        self.coverage
+            .iter()
+            .find(|c| c.status == CoverageStatus::Excluded && c.covers(service, account, region))
+    }
+
+    /// The exclusion that leaves `resource_type` unseen in `account` (and `region`).
+    pub fn type_excluded(
+        &self,
+        resource_type: &str,
+        account: &str,
+        region: Option<&str>,
+    ) -> Option<&Coverage> {
+        if self.coverage.is_empty() {
+            return None;
+        }
+        let service = crate::service_of_type(resource_type)?;
+        self.service_excluded(service, account, region)
+    }
+
+    /// The exclusion that leaves a property of an account or region node unseen: the
+    /// collector that writes `key` on `resource_type` was left out.
+    pub fn property_excluded(
+        &self,
+        resource_type: &str,
+        key: &str,
+        account: &str,
+        region: Option<&str>,
+    ) -> Option<&Coverage> {
+        if self.coverage.is_empty() {
+            return None;
+        }
+        let service = crate::service_of_property(resource_type, key)?;
+        self.service_excluded(service, account, region)
     }
 
     pub fn resources(&self) -> &[Resource] {

@@ -11,16 +11,18 @@
 //! never PASS.
 
 mod catalog;
+mod coverage;
 mod gap;
 mod graph;
 mod resource;
 mod snapshot;
 
 pub use catalog::{
-    RELATION_KINDS, RESOURCE_TYPES, RelationKindInfo, ResourceTypeInfo, Scope, is_relation_kind,
-    resource_type,
+    RELATION_KINDS, RESOURCE_TYPES, RelationKindInfo, ResourceTypeInfo, SCOPE_PROPERTIES, Scope,
+    is_relation_kind, resource_type, service_of_property, service_of_type,
 };
+pub use coverage::{Coverage, CoverageStatus};
 pub use gap::Gap;
 pub use graph::{Inventory, InventoryError, ResourceIdx};
 pub use resource::{GLOBAL_REGION, Relation, Resource};
-pub use snapshot::{SNAPSHOT_FORMAT, Snapshot, SnapshotError, snapshot_schema};
+pub use snapshot::{MergeError, SNAPSHOT_FORMAT, Snapshot, SnapshotError, snapshot_schema};

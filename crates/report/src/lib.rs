@@ -5,6 +5,7 @@
 //! and the scan metadata, so an output file never carries anything from the
 //! environment Vigil ran in.
 
+pub mod coverage;
 pub mod csv_out;
 pub mod lifecycle;
 pub mod ocsf;

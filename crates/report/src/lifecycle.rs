@@ -148,6 +148,9 @@ pub struct ScanSummary<'a> {
     pub error_message: Option<&'a str>,
     /// The scorecard as JSON (`Value::Null` when the scan failed before scoring).
     pub scorecard: Value,
+    /// What the scan covered: services collected, excluded and failed (`Value::Null`
+    /// when the scan failed before collecting).
+    pub coverage: Value,
     pub product_version: &'a str,
 }
 
@@ -194,6 +197,7 @@ pub fn scan_summary_event(summary: &ScanSummary<'_>) -> Value {
         "unmapped": { "vigil": {
             "counts": { "pass": summary.pass, "fail": summary.fail, "error": summary.error, "muted": summary.muted, "gaps": summary.gaps },
             "scorecard": summary.scorecard,
+            "coverage": summary.coverage,
         } },
     });
     if let Some(message) = summary.error_message {
@@ -275,6 +279,7 @@ mod tests {
             gaps: 1,
             error_message: Some("AccessDenied"),
             scorecard: json!({"epics": []}),
+            coverage: json!([{"account": "111122223333", "excluded": ["guardduty"]}]),
             product_version: "0.1.0",
         });
         assert_eq!(event["class_uid"], 6007);
@@ -283,5 +288,9 @@ mod tests {
         assert_eq!(event["num_detections"], 3);
         assert_eq!(event["status_detail"], "AccessDenied");
         assert_eq!(event["unmapped"]["vigil"]["scorecard"]["epics"], json!([]));
+        assert_eq!(
+            event["unmapped"]["vigil"]["coverage"][0]["excluded"],
+            json!(["guardduty"])
+        );
     }
 }

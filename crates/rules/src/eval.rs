@@ -5,12 +5,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use cel::{ExecutionError, Value};
 use rayon::prelude::*;
 use vigil_inventory::{Inventory, ResourceIdx};
 
-use crate::expr::functions::{reset_touched, take_touched};
+use crate::expr::MAX_OVERRUNS;
+use crate::expr::functions::{reset_touched, start_budget, take_excluded, take_touched};
 use crate::expr::{EvalContext, Expr};
 use crate::finding::{Evidence, Finding, ResourceRef, Status};
 use crate::load::RuleSet;
@@ -19,6 +21,9 @@ use crate::rule::{Rule, RuleFile};
 /// Counts from one evaluation, for the summary and the benchmark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EvalStats {
+    /// Evaluations not made because a service the rule reads was left out of the scan
+    /// (no finding: a service not looked at is not judged absent).
+    pub excluded: usize,
     /// Resources that at least one rule evaluated.
     pub resources: usize,
     /// Rule × resource evaluations run.
@@ -65,12 +70,12 @@ pub fn evaluate_where(
         .collect();
 
     // One CEL root context per chunk of resources: contexts are cheap but not free.
-    let per_chunk: Vec<(Vec<Finding>, usize, usize)> = targets
+    let per_chunk: Vec<(Vec<Finding>, usize, usize, usize)> = targets
         .par_chunks(256)
         .map(|chunk| {
             let root = ctx.root();
             let mut out = Vec::with_capacity(chunk.len() * 4);
-            let (mut runs, mut skipped) = (0, 0);
+            let (mut runs, mut skipped, mut excluded) = (0, 0, 0);
             for &idx in chunk {
                 let resource = inventory.resource(idx);
                 let mut scope = root.new_inner_scope();
@@ -81,8 +86,33 @@ pub fn evaluate_where(
                     .then(|| tag_gap(inventory, &resource.id))
                     .flatten();
                 for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
+                    if let Some(reason) = excluded_input(inventory, resource, rule) {
+                        ctx.record_exclusion(rule.id(), &resource.account, &reason);
+                        excluded += 1;
+                        continue;
+                    }
                     runs += 1;
                     reset_touched();
+                    take_excluded();
+                    let overruns = ctx.overruns(rule.id());
+                    if overruns >= MAX_OVERRUNS {
+                        let meta = Arc::clone(&metas[rule.id()]);
+                        out.push(finding(
+                            ctx,
+                            idx,
+                            &subject,
+                            meta,
+                            rule,
+                            Status::Error,
+                            Some(format!(
+                                "not run: the rule overran its evaluation budget of {} ms {overruns} times in this scan",
+                                ctx.budget().as_millis()
+                            )),
+                        ));
+                        continue;
+                    }
+                    start_budget(ctx.budget());
+                    let began = Instant::now();
                     if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
                         let meta = Arc::clone(&metas[rule.id()]);
                         out.push(finding(
@@ -104,6 +134,12 @@ pub fn evaluate_where(
                                 continue;
                             }
                             Err(reason) => {
+                                if let Some(why) = take_excluded() {
+                                    ctx.record_exclusion(rule.id(), &resource.account, &why);
+                                    excluded += 1;
+                                    take_touched();
+                                    continue;
+                                }
                                 let meta = Arc::clone(&metas[rule.id()]);
                                 out.push(finding(
                                     ctx,
@@ -118,7 +154,29 @@ pub fn evaluate_where(
                             }
                         }
                     }
-                    let (status, reason) = match run(rule.condition(), &scope) {
+                    let outcome = run(rule.condition(), &scope);
+                    // Over budget is ERROR whatever the condition returned: a result that
+                    // took that long is one a scan cannot afford to wait for again.
+                    let outcome = if began.elapsed() > ctx.budget() {
+                        let n = ctx.record_overrun(rule.id());
+                        tracing::warn!(rule = rule.id(), resource = %resource.id, overruns = n, "rule evaluation over budget");
+                        Err(format!(
+                            "rule {} exceeded its evaluation budget of {} ms on {}",
+                            rule.id(),
+                            ctx.budget().as_millis(),
+                            resource.id
+                        ))
+                    } else {
+                        outcome
+                    };
+                    // A helper asked for a service left out of the scan: not judged.
+                    if let Some(reason) = take_excluded() {
+                        ctx.record_exclusion(rule.id(), &resource.account, &reason);
+                        excluded += 1;
+                        take_touched();
+                        continue;
+                    }
+                    let (status, reason) = match outcome {
                         Ok(true) => (Status::Pass, None),
                         Ok(false) => (Status::Fail, None),
                         Err(reason) => (Status::Error, Some(reason)),
@@ -137,7 +195,7 @@ pub fn evaluate_where(
                     out.push(finding(ctx, idx, &subject, meta, rule, status, reason));
                 }
             }
-            (out, runs, skipped)
+            (out, runs, skipped, excluded)
         })
         .collect();
 
@@ -145,10 +203,11 @@ pub fn evaluate_where(
         resources: targets.len(),
         ..EvalStats::default()
     };
-    findings.reserve(per_chunk.iter().map(|(out, _, _)| out.len()).sum());
-    for (mut out, runs, skipped) in per_chunk {
+    findings.reserve(per_chunk.iter().map(|(out, _, _, _)| out.len()).sum());
+    for (mut out, runs, skipped, excluded) in per_chunk {
         stats.evaluations += runs;
         stats.not_applicable += skipped;
+        stats.excluded += excluded;
         findings.append(&mut out);
     }
     (findings, stats)
@@ -162,6 +221,33 @@ fn run(expr: &Expr, scope: &cel::Context) -> Result<bool, String> {
         Err(ExecutionError::NoSuchKey(key)) => Err(format!("property `{key}` was not collected")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Why `rule` cannot be judged on `resource`: the resource's own type, or a property of
+/// an account or region node that the rule reads, belongs to a service left out of the
+/// scan. Only scans that record coverage can say so; others judge as before.
+fn excluded_input(
+    inventory: &Inventory,
+    resource: &vigil_inventory::Resource,
+    rule: &Rule,
+) -> Option<String> {
+    if inventory.coverage().is_empty() {
+        return None;
+    }
+    let region = Some(resource.region.as_str());
+    if let Some(c) = inventory.type_excluded(&resource.resource_type, &resource.account, region) {
+        return Some(format!(
+            "{} not scanned: {}",
+            resource.resource_type,
+            c.summary()
+        ));
+    }
+    rule.reads.iter().find_map(|path| {
+        let key = path.split('.').next().unwrap_or(path);
+        inventory
+            .property_excluded(&resource.resource_type, key, &resource.account, region)
+            .map(|c| format!("property `{path}` not scanned: {}", c.summary()))
+    })
 }
 
 /// Was the property at this dotted path looked at? A `null` on the way means the
@@ -330,6 +416,7 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let root = ctx.root();
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
+    start_budget(ctx.budget());
     run(expr, &scope)
 }
 
@@ -406,6 +493,181 @@ remediation:
                 .any(|g| g.contains("ListBackupSelections")),
             "{:?}",
             finding.evidence
+        );
+    }
+
+    const GUARDDUTY_RULE: &str = r#"id: guardduty_enabled_all_regions
+title: GuardDuty is enabled
+severity: high
+resource: aws.region
+description: Checks the detector.
+rationale: Threat detection.
+condition: regional(resource, "aws.guardduty.detector").exists(d, d.properties.status == "ENABLED")
+caf:
+  component: Detective
+  capability: Logging and monitoring
+waf:
+  area: Detective
+  practice: SEC04-BP01
+epics: [logging_and_monitoring]
+remediation:
+  text: Enable GuardDuty.
+"#;
+
+    const EBS_RULE: &str = r#"id: ec2_ebs_default_encryption
+title: EBS encryption by default
+severity: medium
+resource: aws.region
+description: Checks the region setting.
+rationale: Encryption.
+condition: properties.ebs_encryption_by_default == true
+caf:
+  component: Preventive
+  capability: Data protection
+waf:
+  area: Data
+  practice: SEC08-BP02
+epics: [data_protection]
+remediation:
+  text: Turn it on.
+"#;
+
+    fn region_rules() -> RuleSet {
+        RuleSet::from_sources(vec![
+            RuleSource {
+                path: PathBuf::from("rules/aws/guardduty/guardduty_enabled_all_regions.yaml"),
+                text: GUARDDUTY_RULE.to_owned(),
+                fixtures: None,
+            },
+            RuleSource {
+                path: PathBuf::from("rules/aws/ec2/ec2_ebs_default_encryption.yaml"),
+                text: EBS_RULE.to_owned(),
+                fixtures: None,
+            },
+        ])
+        .unwrap()
+    }
+
+    fn coverage(
+        service: &str,
+        status: vigil_inventory::CoverageStatus,
+    ) -> vigil_inventory::Coverage {
+        vigil_inventory::Coverage {
+            service: service.into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            status,
+            reason: String::new(),
+            gaps: 0,
+        }
+    }
+
+    /// `vigil scan --services iam,s3` judged GuardDuty "not enabled" and EBS default
+    /// encryption "off" in regions where nobody looked: a service left out of the scan
+    /// is unseen, not absent.
+    #[test]
+    fn services_left_out_of_the_scan_are_not_judged() {
+        use vigil_inventory::CoverageStatus::{Collected, Excluded};
+        let region = Resource::new(
+            "111111111111/us-east-1",
+            "aws.region",
+            "111111111111",
+            "us-east-1",
+        );
+        let rules = region_rules();
+        let excluded = Inventory::new(vec![region.clone()], vec![], vec![])
+            .unwrap()
+            .with_coverage(vec![
+                coverage("guardduty", Excluded),
+                coverage("ec2", Excluded),
+            ]);
+        let ctx = EvalContext::new(Arc::new(excluded), chrono::Utc::now());
+        let (findings, stats) = evaluate(&rules, &ctx);
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(stats.excluded, 2);
+        assert!(
+            ctx.exclusion("guardduty_enabled_all_regions", "111111111111")
+                .unwrap()
+                .contains("guardduty in 111111111111/us-east-1: excluded")
+        );
+
+        // Looked at and found nothing: that is a failure.
+        let collected = Inventory::new(
+            vec![region.with_property("ebs_encryption_by_default", json!(false))],
+            vec![],
+            vec![],
+        )
+        .unwrap()
+        .with_coverage(vec![
+            coverage("guardduty", Collected),
+            coverage("ec2", Collected),
+        ]);
+        let ctx = EvalContext::new(Arc::new(collected), chrono::Utc::now());
+        let (findings, stats) = evaluate(&rules, &ctx);
+        assert_eq!(stats.excluded, 0);
+        let statuses: Vec<Status> = findings.iter().map(|f| f.status).collect();
+        assert_eq!(statuses, vec![Status::Fail, Status::Fail], "{findings:?}");
+    }
+
+    /// No budget on a CEL condition: an expensive custom rule hung `vigil scan` and
+    /// `vigil rules test`. Each evaluation now has one; over it, the result is ERROR
+    /// naming the rule and the resource, and after a few overruns the rule is not run
+    /// again in this scan.
+    #[test]
+    fn an_expensive_rule_is_cut_off_by_its_budget() {
+        let rule = r#"id: expensive_custom_rule
+title: Walks every bucket for every bucket
+severity: low
+resource: aws.s3.bucket
+description: A condition whose cost grows as the cube of the buckets.
+rationale: None.
+condition: resources(resource, "aws.s3.bucket").all(a, resources(resource, "aws.s3.bucket").all(b, resources(resource, "aws.s3.bucket").size() > 0))
+caf:
+  component: Preventive
+  capability: Data protection
+waf:
+  area: Data
+  practice: SEC08-BP01
+epics: [data_protection]
+remediation:
+  text: None.
+"#;
+        let rules = RuleSet::from_sources(vec![RuleSource {
+            path: PathBuf::from("rules/custom/expensive_custom_rule.yaml"),
+            text: rule.to_owned(),
+            fixtures: None,
+        }])
+        .unwrap();
+        let buckets: Vec<Resource> = (0..400)
+            .map(|i| {
+                Resource::new(
+                    format!("arn:aws:s3:::b{i}"),
+                    "aws.s3.bucket",
+                    "111111111111",
+                    "us-east-1",
+                )
+            })
+            .collect();
+        let inventory = Inventory::new(buckets, vec![], vec![]).unwrap();
+        let ctx = EvalContext::new(Arc::new(inventory), chrono::Utc::now())
+            .with_budget(std::time::Duration::from_millis(20));
+        let (findings, _) = evaluate(&rules, &ctx);
+        assert_eq!(findings.len(), 400);
+        assert!(findings.iter().all(|f| f.status == Status::Error));
+        let reasons: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| f.reason.as_deref())
+            .collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("exceeded its evaluation budget of 20 ms on arn:aws:s3:::b")),
+            "{:?}",
+            &reasons[..3]
+        );
+        assert!(
+            reasons.iter().filter(|r| r.starts_with("not run")).count() > 300,
+            "the rule kept running after {MAX_OVERRUNS} overruns"
         );
     }
 }

@@ -121,6 +121,21 @@ impl Mutelist {
                     format!("mutes[{index}].reason: every mute needs a reason"),
                 ));
             }
+            // An entry with no pattern (or only `*`) would mute every finding of every
+            // scan, and `--fail-on` would never fire again.
+            let catch_all = |p: &str| p.chars().all(|c| c == '*');
+            if entry.tags.is_empty()
+                && [&entry.rule, &entry.resource, &entry.account, &entry.region]
+                    .iter()
+                    .all(|p| catch_all(p))
+            {
+                return Err(invalid(
+                    None,
+                    format!(
+                        "mutes[{index}]: matches every finding; name at least a rule, resource, account, region or tag"
+                    ),
+                ));
+            }
             let tags = entry
                 .tags
                 .iter()
@@ -375,5 +390,24 @@ mutes:
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("mutelist m.yaml"), "{err}");
+    }
+
+    /// A mutelist entry with no patterns muted every finding (114 FAIL and 15 ERROR),
+    /// and `--fail-on low` then exited 0.
+    #[test]
+    fn a_mutelist_entry_with_no_patterns_is_refused() {
+        for entry in [
+            "  - reason: accepted\n    expires: 2099-01-01\n",
+            "  - rule: \"*\"\n    resource: \"**\"\n    reason: accepted\n    expires: 2099-01-01\n",
+        ] {
+            let err = Mutelist::parse(&format!("mutes:\n{entry}"), "m.yaml").unwrap_err();
+            assert!(err.to_string().contains("matches every finding"), "{err}");
+        }
+        // One named pattern is enough.
+        Mutelist::parse(
+            "mutes:\n  - account: \"111122223333\"\n    reason: sandbox\n    expires: 2099-01-01\n",
+            "m.yaml",
+        )
+        .unwrap();
     }
 }

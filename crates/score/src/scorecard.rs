@@ -261,7 +261,15 @@ impl AccountEvidence<'_> {
                         .map(Vec::as_slice)
                         .unwrap_or(&[]);
                     if findings.is_empty() {
-                        problems.push(format!("{id}: no resource evaluated"));
+                        // A rule over a service left out of the scan was not judged:
+                        // the criterion is unknown, not unmet.
+                        match self.ctx.exclusion(id, self.account) {
+                            Some(reason) => {
+                                unknown = true;
+                                problems.push(format!("{id}: {reason}"));
+                            }
+                            None => problems.push(format!("{id}: no resource evaluated")),
+                        }
                         continue;
                     }
                     for (f, status) in findings {
@@ -325,7 +333,11 @@ impl AccountEvidence<'_> {
                     .find_map(|id| from_organization(std::slice::from_ref(id)))
                 {
                     r
-                } else if all.iter().any(|(_, s)| *s == Status::Error) {
+                } else if all.iter().any(|(_, s)| *s == Status::Error)
+                    || ids
+                        .iter()
+                        .any(|id| self.ctx.exclusion(id, self.account).is_some())
+                {
                     result(
                         Outcome::Unknown,
                         EvidenceKind::Observed,

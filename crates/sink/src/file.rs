@@ -40,9 +40,9 @@ struct Open {
 }
 
 impl FileSink {
-    /// Checks the configuration and opens (or creates) the file now, so that a
-    /// wrong path or missing permission stops the daemon at start-up.
-    pub fn new(config: &FileConfig) -> Result<Self, SinkError> {
+    /// Checks a configuration without touching the disk: what `vigil config validate`
+    /// runs, and the first half of [`FileSink::new`], so that the two cannot disagree.
+    pub fn check(config: &FileConfig) -> Result<(), SinkError> {
         let mut check = Checker::new(config.name.as_deref().unwrap_or("file"));
         check.batch(config.max_batch_events);
         if config.max_file_bytes == 0 {
@@ -51,11 +51,16 @@ impl FileSink {
         if config.max_files == 0 {
             check.problem("max_files", "must be at least 1 (the file being written)");
         }
-        let path = config.path.clone();
+        let path = &config.path;
         if path.as_os_str().is_empty() || path.file_name().is_none() {
             check.problem(
                 "path",
                 "must name a file, such as `/var/log/vigil/events.ndjson`",
+            );
+        } else if path.is_dir() {
+            check.problem(
+                "path",
+                format!("`{}` is a directory; name a file in it", path.display()),
             );
         } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
@@ -65,8 +70,15 @@ impl FileSink {
                 format!("directory `{}` does not exist", dir.display()),
             );
         }
-        let name = check.sink().to_owned();
-        check.finish()?;
+        check.finish()
+    }
+
+    /// Checks the configuration and opens (or creates) the file now, so that a
+    /// wrong path or missing permission stops the daemon at start-up.
+    pub fn new(config: &FileConfig) -> Result<Self, SinkError> {
+        Self::check(config)?;
+        let name = config.name.as_deref().unwrap_or("file").to_owned();
+        let path = config.path.clone();
 
         let inner = Inner {
             display: path.display().to_string(),

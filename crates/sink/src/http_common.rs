@@ -9,23 +9,39 @@ use reqwest::{StatusCode, Url};
 
 use crate::SinkError;
 use crate::error::Checker;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::tls::{self, TlsFiles};
 
 /// Longest piece of a response body quoted in an error message.
 const MAX_QUOTED_BODY: usize = 300;
 
-/// One HTTP endpoint as a sink sees it.
-#[derive(Debug)]
+/// Most of a response body read into memory: an endpoint answering with gigabytes
+/// (a misconfigured proxy, a hostile server) must not take the daemon's memory. What
+/// sinks need from a body — a HEC error code, a line to quote — is at its start.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// One HTTP endpoint as a sink sees it. Its `Debug` shows the redacted URL only: the
+/// URL itself may carry a token in its query or its user information.
 pub(crate) struct Endpoint {
     pub(crate) sink: String,
     /// The URL without credentials or query, for messages.
     pub(crate) display: String,
     pub(crate) url: Url,
     client: reqwest::Client,
-    /// Kept to scrub it from quoted response bodies.
-    token: Option<Secret>,
+    /// The token and the URL's own secrets, scrubbed from every message.
+    redactor: Redactor,
     timeout_secs: u64,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("sink", &self.sink)
+            .field("url", &self.display)
+            .field("secrets", &self.redactor)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A response that came back, whatever its status.
@@ -116,9 +132,9 @@ impl Endpoint {
         Some(Self {
             sink: check.sink().to_owned(),
             display: redact(&url),
+            redactor: Redactor::new(Some(&url), token.as_ref()),
             url,
             client,
-            token,
             timeout_secs: options.timeout_secs,
         })
     }
@@ -137,14 +153,24 @@ impl Endpoint {
             .body(body)
             .send()
             .await;
-        let response = result.map_err(|e| self.transport_error(e))?;
+        let mut response = result.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e))?
-            .to_vec();
+        // Read at most MAX_BODY_BYTES; the rest is dropped with the connection.
+        let mut body = Vec::new();
+        while body.len() < MAX_BODY_BYTES {
+            match response
+                .chunk()
+                .await
+                .map_err(|e| self.transport_error(e))?
+            {
+                Some(chunk) => {
+                    let room = MAX_BODY_BYTES - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                None => break,
+            }
+        }
         Ok(Answer {
             status,
             headers,
@@ -210,7 +236,8 @@ impl Endpoint {
         event_id: Option<String>,
     ) -> SinkError {
         let status = answer.status;
-        let detail = self.scrub(&shorten(detail));
+        // Scrub before shortening: a cut could leave half a secret behind.
+        let detail = shorten(&self.scrub(detail));
         let detail = if detail.is_empty() {
             String::new()
         } else {
@@ -249,10 +276,7 @@ impl Endpoint {
     }
 
     pub(crate) fn scrub(&self, text: &str) -> String {
-        match &self.token {
-            Some(t) => t.scrub(text),
-            None => text.to_owned(),
-        }
+        self.redactor.scrub(text)
     }
 }
 

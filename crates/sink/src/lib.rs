@@ -117,6 +117,19 @@ pub fn build_with_env(
     })
 }
 
+/// Checks a sink's configuration as the daemon's start-up would, without side effects:
+/// network sinks are built (building connects nothing), a file sink is checked without
+/// opening its file.
+pub fn validate_with_env(
+    config: &SinkConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), SinkError> {
+    match config {
+        SinkConfig::File(c) => FileSink::check(c),
+        other => build_with_env(other, env).map(drop),
+    }
+}
+
 /// Builds every configured sink, reporting the problems of all of them at once,
 /// plus any name used twice (two sinks sharing a name would share delivery state
 /// in the outbox).

@@ -22,16 +22,71 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
 
-    /// Replaces every occurrence of the secret in `text` by `***`: endpoints
-    /// sometimes echo request headers in their error bodies, and those bodies end
-    /// up in error messages.
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, "***")
+/// Every secret one endpoint knows, and the one path by which text about that endpoint
+/// (an error, an echoed response body, a log line) is cleaned before it is logged or
+/// stored: the token, the URL's user name and password, and every query parameter
+/// value (`?token=…`, `?sig=…`), each as written and percent-decoded.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so that a secret containing another is replaced whole.
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// The secrets of a URL and an optional token.
+    pub fn new(url: Option<&reqwest::Url>, token: Option<&Secret>) -> Self {
+        let mut r = Redactor::default();
+        if let Some(token) = token {
+            r.add(token.expose());
         }
+        if let Some(url) = url {
+            r.add(url.username());
+            if let Some(password) = url.password() {
+                r.add(password);
+            }
+            if let Some(query) = url.query() {
+                for pair in query.split('&') {
+                    let value = pair.split_once('=').map_or(pair, |(_, v)| v);
+                    r.add(value);
+                }
+            }
+            for (_, value) in url.query_pairs() {
+                r.add(&value);
+            }
+            if let Some(fragment) = url.fragment() {
+                r.add(fragment);
+            }
+        }
+        r
+    }
+
+    /// Adds a secret. Values under four characters are left alone: they would
+    /// blank out ordinary words, and are no credential worth the name.
+    pub fn add(&mut self, value: &str) {
+        if value.chars().count() < 4 || self.secrets.iter().any(|s| s == value) {
+            return;
+        }
+        self.secrets.push(value.to_owned());
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[***; {}]", self.secrets.len())
     }
 }
 
@@ -124,7 +179,10 @@ mod tests {
         assert_eq!(format!("{s:?}"), "***");
         assert_eq!(format!("{s}"), "***");
         assert_eq!(s.expose(), "hunter2");
-        assert_eq!(s.scrub("token hunter2 rejected"), "token *** rejected");
+        assert_eq!(
+            Redactor::new(None, Some(&s)).scrub("token hunter2 rejected"),
+            "token *** rejected"
+        );
     }
 
     #[test]
@@ -144,5 +202,30 @@ mod tests {
         assert!(s.is_none());
         let err = check.finish().unwrap_err();
         assert_eq!(err.problems()[0].field, "token_file");
+    }
+
+    #[test]
+    fn the_redactor_knows_query_userinfo_and_token_secrets() {
+        let url = reqwest::Url::parse(
+            "https://collector:pa55word@siem.example/ingest?token=qu3ry-t0ken&sig=a%2Bb%2Fc%3D%3D&x=1",
+        )
+        .unwrap();
+        let r = Redactor::new(Some(&url), Some(&Secret::new("head3r-token")));
+        let echoed = "you sent /ingest?token=qu3ry-t0ken&sig=a%2Bb%2Fc%3D%3D (sig a+b/c==) \
+                      as collector:pa55word with head3r-token";
+        let clean = r.scrub(echoed);
+        for secret in [
+            "qu3ry-t0ken",
+            "a%2Bb%2Fc%3D%3D",
+            "a+b/c==",
+            "pa55word",
+            "head3r-token",
+        ] {
+            assert!(!clean.contains(secret), "{secret} in {clean}");
+        }
+        assert!(
+            clean.starts_with("you sent /ingest?token=***&sig=***"),
+            "{clean}"
+        );
     }
 }

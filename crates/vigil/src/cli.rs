@@ -175,6 +175,9 @@ pub struct ScanArgs {
     /// How many failures the summary lists by name.
     #[arg(long, default_value_t = 15)]
     pub top: usize,
+    /// How long one rule may take on one resource before its result is ERROR.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rule_budget_ms: u64,
 }
 
 fn parse_severity(text: &str) -> Result<vigil_rules::Severity, String> {

@@ -42,16 +42,20 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             let one = Snapshot::from_json(&text)
                 .with_context(|| format!("snapshot {}", path.display()))?;
             match &mut merged {
-                Some(all) => all.merge(one),
+                Some(all) => all
+                    .merge(one)
+                    .with_context(|| format!("snapshot {}", path.display()))?,
                 None => merged = Some(one),
             }
         }
         merged.expect("at least one snapshot")
     };
+    let coverage = vigil_report::coverage::by_account(&snapshot.coverage);
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
     let now = args.now.unwrap_or(started_at);
-    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings);
+    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings)
+        .with_budget(std::time::Duration::from_millis(args.rule_budget_ms));
 
     let (mut findings, stats) = evaluate(&rules, &ctx);
     let expired = mutelist.apply(&mut findings, now.date_naive());
@@ -74,6 +78,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         rules: rules.len(),
         evaluations: stats.evaluations,
         gaps,
+        coverage,
+        excluded_evaluations: stats.excluded,
         expired_mutes: expired
             .iter()
             .map(|m| {

@@ -414,7 +414,7 @@ fn muted_failures_do_not_trip_fail_on() {
     let mutelist = write(
         dir.path(),
         "mute-all.yaml",
-        "mutes:\n  - reason: everything accepted for this test\n    expires: 2099-12-31\n",
+        "mutes:\n  - account: \"111122223333\"\n    reason: everything in the example account accepted for this test\n    expires: 2099-12-31\n",
     );
     let (run, events) = scan_ocsf(
         &example_snapshot(),
@@ -423,7 +423,7 @@ fn muted_failures_do_not_trip_fail_on() {
     run.assert_code(0);
     assert!(
         events.iter().all(|e| str_at(e, "/status_code") != "FAIL"),
-        "a catch-all mute leaves no FAIL"
+        "muting the whole account leaves no FAIL"
     );
     assert!(events.iter().any(|e| str_at(e, "/status_code") == "MUTED"));
 }
@@ -1208,4 +1208,160 @@ fn rules_show_explains_an_epic_level_by_level() {
         .assert_code(0)
         .assert_stdout_contains("ssm_automation_runbooks_exist");
     vigil(&["rules", "show", "no_such_thing"]).assert_code(2);
+}
+
+// ---------------------------------------------------------------------------------
+// Validation equals acceptance
+// ---------------------------------------------------------------------------------
+
+/// Runs `vigil daemon --config PATH` until it exits or `wait` passes; `None` when it
+/// was still running (it was then stopped with SIGKILL).
+fn daemon_exit(config: &Path, wait: std::time::Duration) -> Option<(i32, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["daemon", "--config", &path_str(config)])
+        .env("NO_COLOR", "1")
+        .env_remove("VIGIL_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < wait {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return Some((status.code().unwrap_or(-1), stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+/// `config validate` said "valid" for configurations the daemon then refused: an empty
+/// token file, a store or sink path that is a directory, zero batch sizes, a missing
+/// rules directory or mutelist, a mutelist that does not parse. Each of these, and a
+/// good configuration, goes through both; they must agree. A cron that never fires is
+/// refused too: it left a daemon with no schedule and no warning.
+#[test]
+fn config_validate_accepts_exactly_what_the_daemon_starts_with() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("token"), "t0ken-for-tests\n").unwrap();
+    std::fs::write(d.join("empty-token"), "\n").unwrap();
+    std::fs::write(
+        d.join("bad-mutelist.yaml"),
+        "mutes:\n  - reason: all\n    expires: 2099-01-01\n",
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("a-dir")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = |api_token: &str, store: &str, extra: &str| {
+        format!(
+            "[store]\npath = \"{store}\"\n\n[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"{api_token}\"\n\n[[accounts]]\nprofile = \"none\"\n\n[[schedules]]\ncron = \"0 3 * * *\"\n{extra}",
+        )
+    };
+    let token = path_str(&d.join("token"));
+    let store = path_str(&d.join("vigil.db"));
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("good", base(&token, &store, ""), true),
+        (
+            "empty token file",
+            base(&path_str(&d.join("empty-token")), &store, ""),
+            false,
+        ),
+        (
+            "store path is a directory",
+            base(&token, &path_str(&d.join("a-dir")), ""),
+            false,
+        ),
+        (
+            "sink path is a directory",
+            base(
+                &token,
+                &store,
+                &format!(
+                    "\n[[sinks]]\ntype = \"file\"\npath = \"{}\"\n",
+                    path_str(&d.join("a-dir"))
+                ),
+            ),
+            false,
+        ),
+        (
+            "zero batch size",
+            base(
+                &token,
+                &store,
+                &format!(
+                    "\n[[sinks]]\ntype = \"file\"\npath = \"{}\"\nmax_batch_events = 0\n",
+                    path_str(&d.join("events.ndjson"))
+                ),
+            ),
+            false,
+        ),
+        (
+            "missing rules directory",
+            base(
+                &token,
+                &store,
+                &format!(
+                    "\n[scan]\nrules_dirs = [\"{}\"]\n",
+                    path_str(&d.join("no-such-dir"))
+                ),
+            ),
+            false,
+        ),
+        (
+            "missing mutelist",
+            base(
+                &token,
+                &store,
+                &format!(
+                    "\n[scan]\nmutelist = \"{}\"\n",
+                    path_str(&d.join("no-such.yaml"))
+                ),
+            ),
+            false,
+        ),
+        (
+            "catch-all mutelist",
+            base(
+                &token,
+                &store,
+                &format!(
+                    "\n[scan]\nmutelist = \"{}\"\n",
+                    path_str(&d.join("bad-mutelist.yaml"))
+                ),
+            ),
+            false,
+        ),
+        (
+            "cron that never fires",
+            base(&token, &store, "\n[[schedules]]\ncron = \"0 0 30 2 *\"\n"),
+            false,
+        ),
+    ];
+    for (name, text, good) in cases {
+        let path = d.join("vigil.toml");
+        std::fs::write(&path, &text).unwrap();
+        let validate = vigil(&["config", "validate", "--config", &path_str(&path)]);
+        let started = daemon_exit(&path, std::time::Duration::from_secs(3));
+        if good {
+            validate.assert_code(0);
+            assert!(started.is_none(), "{name}: the daemon refused: {started:?}");
+        } else {
+            assert_eq!(
+                validate.code,
+                Some(2),
+                "{name}: validate accepted it\n{validate}"
+            );
+            let (code, stderr) = started.unwrap_or_else(|| panic!("{name}: the daemon started"));
+            assert_ne!(code, 0, "{name}: {stderr}");
+        }
+    }
 }

@@ -433,6 +433,10 @@ fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
     );
     let (status, _) = api(api_port, "GET", "/metrics");
     assert_eq!(status, 200);
+    // Regression: a malformed page cursor answered 500; it is the caller's error.
+    let (status, body) = api(api_port, "GET", "/api/v1/findings?after=garbage");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("cursor"), "{body}");
 
     // 3. A restart with a full outbox: the HTTP receiver refuses, a scan queues its
     //    summary, SIGTERM, then the receiver recovers and the new daemon delivers it.

@@ -534,3 +534,92 @@ fn seeded_account_scorecard_matches_expectations() {
         problems.join("\n")
     );
 }
+
+/// `vigil scan --services iam,s3,ec2` reported "GuardDuty is not enabled" and "AWS
+/// Config does not record" as FAIL in regions where nobody looked. With a service
+/// subset, every result is about the selected services, the snapshot records the
+/// others as excluded, and the summary says so.
+#[test]
+#[ignore = "needs LocalStack and moto running (tests/run starts them)"]
+fn a_service_subset_judges_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("subset.json");
+    let findings = dir.path().join("subset-findings.json");
+    vigil(&[
+        "collect",
+        "--quiet",
+        "--services",
+        "iam,s3,ec2",
+        "-o",
+        snapshot.to_str().unwrap(),
+    ]);
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let coverage = snap["coverage"]
+        .as_array()
+        .expect("the snapshot records coverage");
+    let status_of_service = |service: &str| -> Vec<&str> {
+        coverage
+            .iter()
+            .filter(|c| c["service"] == service)
+            .filter_map(|c| c["status"].as_str())
+            .collect()
+    };
+    assert!(
+        status_of_service("guardduty")
+            .iter()
+            .all(|s| *s == "excluded")
+            && !status_of_service("guardduty").is_empty(),
+        "{coverage:?}"
+    );
+    assert!(status_of_service("iam").iter().all(|s| *s != "excluded"));
+
+    let out = vigil(&[
+        "scan",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "ocsf",
+        "-o",
+        findings.to_str().unwrap(),
+    ]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("excluded from the scan, so not judged:") && summary.contains("guardduty"),
+        "{summary}"
+    );
+    let events: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&findings).unwrap()).unwrap();
+    // Which service folder each rule lives in.
+    let mut folder_of = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(root().join("rules/aws")).unwrap() {
+        let folder = entry.unwrap().path();
+        let name = folder.file_name().unwrap().to_string_lossy().to_string();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let file = file.unwrap().path();
+            let stem = file.file_name().unwrap().to_string_lossy().to_string();
+            if let Some(id) = stem.strip_suffix(".yaml")
+                && !id.ends_with(".test")
+            {
+                folder_of.insert(id.to_owned(), name.clone());
+            }
+        }
+    }
+    let mut fails = 0;
+    for event in &events {
+        let rule = rule_of(event);
+        let folder = folder_of.get(rule).map(String::as_str).unwrap_or("?");
+        let allowed = matches!(folder, "iam" | "s3" | "ec2")
+            // The support role is an IAM fact filed under the account.
+            || rule == "account_support_role_exists";
+        assert!(
+            allowed,
+            "{rule} ({}) judged a service left out of the scan: {event}",
+            status_of(event)
+        );
+        fails += usize::from(status_of(event) == "FAIL");
+    }
+    assert!(
+        fails > 10,
+        "the selected services are still judged: {fails} FAIL"
+    );
+}

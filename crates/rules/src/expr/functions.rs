@@ -186,6 +186,35 @@ thread_local! {
     static TOUCHED: RefCell<Vec<ResourceIdx>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// Set when a graph helper asked for a resource type whose service was left out of
+    /// the scan: the evaluation is then not judged at all (no finding), rather than
+    /// judged on an empty list.
+    static EXCLUDED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+thread_local! {
+    /// When the current evaluation must stop: every helper call checks it, so a
+    /// condition that walks the graph again and again ends with ERROR instead of
+    /// holding the scan (and the daemon's shutdown) for minutes.
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Starts the budget of one evaluation.
+pub(crate) fn start_budget(budget: std::time::Duration) {
+    DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + budget)));
+}
+
+/// Has the current evaluation spent its budget?
+pub(crate) fn over_budget() -> bool {
+    DEADLINE.with(|d| d.get().is_some_and(|at| std::time::Instant::now() > at))
+}
+
+/// Takes the exclusion a helper met during the current evaluation, if any.
+pub(crate) fn take_excluded() -> Option<String> {
+    EXCLUDED.with(|e| e.borrow_mut().take())
+}
+
 /// How many related resources one finding records as evidence.
 const MAX_TOUCHED: usize = 25;
 
@@ -214,6 +243,14 @@ struct Shared {
     now: DateTime<Utc>,
     /// The team's settings, bound to `settings` in every condition.
     settings: Value,
+    /// (rule, account) → why the rule was not judged there: a service it reads was left
+    /// out of the scan. Filled by the evaluation, read by the scorer, which must not
+    /// count a rule that was never judged as failing.
+    exclusions: std::sync::Mutex<std::collections::BTreeMap<(String, String), String>>,
+    /// How long one rule may take on one resource.
+    budget: std::time::Duration,
+    /// Budget overruns per rule in this scan: past a few, the rule is not run again.
+    overruns: std::sync::Mutex<HashMap<String, usize>>,
 }
 
 impl Shared {
@@ -247,6 +284,11 @@ impl Shared {
         account: &str,
         region: Option<&str>,
     ) -> Result<(), ExecutionError> {
+        if let Some(excluded) = self.inventory.type_excluded(resource_type, account, region) {
+            let reason = format!("{resource_type} not scanned: {}", excluded.summary());
+            EXCLUDED.with(|e| *e.borrow_mut() = Some(reason.clone()));
+            return Err(ExecutionError::function_error(function, reason));
+        }
         match self
             .inventory
             .type_gaps(resource_type, account, region)
@@ -274,6 +316,14 @@ impl Shared {
         ))
     }
 }
+
+/// How long one rule may take on one resource unless told otherwise. Built-in rules
+/// take microseconds; a second is a condition gone wrong.
+pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// After this many budget overruns in one scan, a rule is not run again: each of its
+/// remaining results is ERROR at once, so a costly custom rule cannot hold a scan.
+pub const MAX_OVERRUNS: usize = 3;
 
 /// Binds helper functions to one inventory, evaluated at one instant.
 #[derive(Clone)]
@@ -347,6 +397,9 @@ impl EvalContext {
                 values,
                 now,
                 settings: to_cel(&settings.to_json()),
+                exclusions: Default::default(),
+                budget: DEFAULT_BUDGET,
+                overruns: Default::default(),
             }),
             env: Arc::new(cel::Env::stdlib()),
         }
@@ -358,6 +411,60 @@ impl EvalContext {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.now
+    }
+
+    /// The same context with another per-evaluation budget (`--rule-budget-ms`).
+    /// Call before evaluating: the budget is shared by every clone made after.
+    pub fn with_budget(mut self, budget: std::time::Duration) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.budget = budget;
+        }
+        self
+    }
+
+    /// How long one rule may take on one resource.
+    pub fn budget(&self) -> std::time::Duration {
+        self.shared.budget
+    }
+
+    /// Counts an overrun of `rule`'s budget; returns how many it has had.
+    pub(crate) fn record_overrun(&self, rule: &str) -> usize {
+        let mut overruns = self.shared.overruns.lock().expect("overruns lock");
+        let n = overruns.entry(rule.to_owned()).or_default();
+        *n += 1;
+        *n
+    }
+
+    /// How many times `rule` overran its budget so far.
+    pub(crate) fn overruns(&self, rule: &str) -> usize {
+        self.shared
+            .overruns
+            .lock()
+            .expect("overruns lock")
+            .get(rule)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Records that `rule` was not judged in `account` because a service it reads was
+    /// left out of the scan.
+    pub fn record_exclusion(&self, rule: &str, account: &str, reason: &str) {
+        self.shared
+            .exclusions
+            .lock()
+            .expect("exclusions lock")
+            .entry((rule.to_owned(), account.to_owned()))
+            .or_insert_with(|| reason.to_owned());
+    }
+
+    /// Why `rule` was not judged in `account`, when a service it reads was excluded.
+    pub fn exclusion(&self, rule: &str, account: &str) -> Option<String> {
+        self.shared
+            .exclusions
+            .lock()
+            .expect("exclusions lock")
+            .get(&(rule.to_owned(), account.to_owned()))
+            .cloned()
     }
 
     /// The CEL value of a resource, converted once and shared: for resources that
@@ -410,8 +517,16 @@ impl EvalContext {
         let mut add =
             |name: &'static str, f: fn(&Shared, &[Value]) -> Result<Value, ExecutionError>| {
                 let shared = Arc::clone(&self.shared);
-                ctx.add_function(name, move |Arguments(args): Arguments| f(&shared, &args))
-                    .expect("helper names do not clash with the standard library");
+                ctx.add_function(name, move |Arguments(args): Arguments| {
+                    if over_budget() {
+                        return Err(ExecutionError::function_error(
+                            name,
+                            "the evaluation budget is spent",
+                        ));
+                    }
+                    f(&shared, &args)
+                })
+                .expect("helper names do not clash with the standard library");
             };
         add("policy_allows", |_, a| {
             let p = policy(a, 0, "policy_allows")?;

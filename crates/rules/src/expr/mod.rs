@@ -8,7 +8,7 @@ pub(crate) mod functions;
 use cel::common::ast::{Expr as Ast, LiteralValue};
 use cel::{IdedExpr, Program};
 
-pub use functions::{EvalContext, HELPERS, Helper};
+pub use functions::{DEFAULT_BUDGET, EvalContext, HELPERS, Helper, MAX_OVERRUNS};
 
 /// Functions of the CEL standard library that conditions may call. Operators
 /// (`_==_`, `@in`, ...) are always allowed.
@@ -41,6 +41,12 @@ const STANDARD_FUNCTIONS: &[&str] = &[
     "getSeconds",
     "getMilliseconds",
 ];
+
+/// How deep comprehension macros may nest. CEL has no loops or recursion, so the cost
+/// of a condition is bounded by the product of the sizes of the lists its nested macros
+/// walk. Built-in rules nest up to five levels over short lists (statements, actions).
+/// The per-evaluation time budget catches what this static limit lets through.
+pub const MAX_COMPREHENSION_NESTING: usize = 6;
 
 /// Variables a condition may read.
 pub const VARIABLES: &[&str] = &["resource", "properties", "settings"];
@@ -169,6 +175,12 @@ impl Expr {
                 }
             }
             Ast::Comprehension(c) => {
+                let nesting = 1 + bound.iter().filter(|b| b.starts_with('@')).count();
+                if nesting > MAX_COMPREHENSION_NESTING {
+                    issue(format!(
+                        "macros (`all`, `exists`, `map`, `filter`) nested {nesting} deep: the cost grows as the product of the list sizes; at most {MAX_COMPREHENSION_NESTING} levels"
+                    ));
+                }
                 self.visit(&c.iter_range, bound, issues);
                 self.visit(&c.accu_init, bound, issues);
                 let depth = bound.len();

@@ -175,20 +175,23 @@ impl Policy {
     }
 
     /// Does the policy grant every action on every resource without condition, as
-    /// CIS 1.16 and FSBP IAM.1 define administrator access? Only a Deny of every
-    /// action undoes it: a narrower Deny leaves an admin who can remove that Deny.
+    /// CIS 1.16 and FSBP IAM.1 define administrator access? Any spelling of "every
+    /// action" counts (`*`, `*:*`, `?*`), and so does a `NotAction` that still leaves
+    /// the IAM writes that make anyone an administrator (`NotAction: iam:PassRole`).
+    /// Only a Deny of every action undoes it: a narrower Deny leaves an admin who can
+    /// remove that Deny.
     pub fn is_admin(&self) -> bool {
-        let full = |p: &Patterns| matches!(p, Patterns::Only(list) if list.iter().any(|x| x == "*" || x == "*:*"));
         let grants = self.statements.iter().any(|s| {
             s.effect == Effect::Allow
                 && s.conditions.is_empty()
-                && full(&s.actions)
-                && (full(&s.resources) || s.resources == Patterns::Absent)
+                && s.grants_every_action()
+                && (s.resources == Patterns::Absent || every_resource(&s.resources))
         });
-        let blocked = self
-            .statements
-            .iter()
-            .any(|s| s.effect == Effect::Deny && s.conditions.is_empty() && full(&s.actions));
+        let blocked = self.statements.iter().any(|s| {
+            s.effect == Effect::Deny
+                && s.conditions.is_empty()
+                && matches!(&s.actions, Patterns::Only(list) if list.iter().any(|p| every_action(p)))
+        });
         grants && !blocked
     }
 
@@ -258,19 +261,124 @@ impl Statement {
         }
     }
 
-    /// A condition on a restricting key whose values are all concrete.
+    /// Does the statement allow every action: a pattern matching any action, or a
+    /// `NotAction` that leaves the actions that grant administrator access?
+    fn grants_every_action(&self) -> bool {
+        match &self.actions {
+            Patterns::Only(list) => list.iter().any(|p| every_action(p)),
+            Patterns::AllBut(_) => ESCALATION_PROBES.iter().all(|a| self.matches_action(a)),
+            Patterns::Absent => false,
+        }
+    }
+
+    /// A condition that pins the caller to known accounts, organisations, networks or
+    /// principals. Negated operators (`StringNotEquals`, `ArnNotLike`, `NotIpAddress`)
+    /// grant everyone *outside* the named set, so they never restrict; nor do
+    /// `…IfExists`, `Null`, `ForAllValues` (true when the key is absent), wildcard
+    /// values that leave the account or organisation open (`o-*`, `arn:aws:iam::*:…`)
+    /// or address blocks that together span a large part of the internet.
     fn is_restricted(&self) -> bool {
         self.conditions.iter().any(|c| {
             let op = c.operator.to_ascii_lowercase();
-            RESTRICTING_KEYS.contains(&c.key.to_ascii_lowercase().as_str())
-                && !op.starts_with("not")
+            let key = c.key.to_ascii_lowercase();
+            RESTRICTING_KEYS.contains(&key.as_str())
+                && !op.contains("not")
                 && !op.contains("ifexists")
                 && !op.starts_with("null")
+                && !op.starts_with("forallvalues")
                 && !c.values.is_empty()
-                && c.values
-                    .iter()
-                    .all(|v| v != "*" && v != "0.0.0.0/0" && v != "::/0" && !v.ends_with(":*"))
+                && if key.ends_with("sourceip") {
+                    op.contains("ipaddress") && c.values.iter().all(|v| narrow_ip_block(v))
+                } else {
+                    c.values
+                        .iter()
+                        .all(|v| concrete_value(&key, v, op.contains("like")))
+                }
         })
+    }
+}
+
+/// Actions whose grant makes a principal an administrator or lets it become one: a
+/// `NotAction` statement that still allows all of them grants administrator access.
+const ESCALATION_PROBES: &[&str] = &[
+    "iam:AttachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateAccessKey",
+    "sts:AssumeRole",
+    "s3:GetObject",
+    "ec2:RunInstances",
+    "kms:Decrypt",
+];
+
+/// Does an action pattern match every action? It must be made of wildcards only
+/// (`*`, `?*`, `*:*`) and match actions of every shape, the shortest included.
+fn every_action(pattern: &str) -> bool {
+    pattern.contains('*')
+        && pattern.chars().all(|c| matches!(c, '*' | '?' | ':'))
+        && ["a:B", "s3:GetObject", "iam:AttachUserPolicy"]
+            .iter()
+            .all(|a| wildcard_match(pattern, a, false))
+}
+
+/// Does a resource pattern match every resource (`*`, `?*`, `arn:*`, `arn:aws:*`)?
+fn every_resource(patterns: &Patterns) -> bool {
+    const PROBES: &[&str] = &[
+        "arn:aws:iam::123456789012:role/r",
+        "arn:aws:s3:::b/k",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
+        "arn:aws:kms:eu-west-1:123456789012:key/k",
+    ];
+    match patterns {
+        Patterns::Only(list) => list
+            .iter()
+            .any(|p| PROBES.iter().all(|r| wildcard_match(p, r, true))),
+        // `NotResource` leaves something out: not every resource.
+        Patterns::AllBut(_) => false,
+        Patterns::Absent => true,
+    }
+}
+
+/// Is a condition value specific enough to name one account, organisation or
+/// principal? Under a `…Like` operator, wildcards may only follow the part that names
+/// the account (ARNs) or the organisation (organisation paths).
+fn concrete_value(key: &str, value: &str, like: bool) -> bool {
+    let wild = |s: &str| like && (s.contains('*') || s.contains('?'));
+    if value.is_empty() || value == "*" {
+        return false;
+    }
+    match key {
+        "aws:sourcearn" | "aws:principalarn" => {
+            // arn:partition:service:region:account:resource — the account (or, for S3
+            // buckets, which have none, the resource) must be fixed.
+            let parts: Vec<&str> = value.splitn(6, ':').collect();
+            if parts.len() < 6 || parts[..3].iter().any(|p| wild(p)) {
+                return false;
+            }
+            if parts[4].is_empty() {
+                let head = parts[5].split('/').next().unwrap_or("");
+                !head.is_empty() && !wild(head)
+            } else {
+                !wild(parts[4])
+            }
+        }
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => {
+            let org = value.split('/').next().unwrap_or("");
+            !org.is_empty() && !wild(org)
+        }
+        _ => !wild(value) && !value.ends_with(":*"),
+    }
+}
+
+/// Is an address block narrow enough to pin callers to a network? Blocks wider than
+/// a /8 (IPv4) or a /16 (IPv6), such as `0.0.0.0/1`, span much of the internet.
+fn narrow_ip_block(value: &str) -> bool {
+    match crate::helpers::net::parse_cidr(value) {
+        Ok(ipnet::IpNet::V4(net)) => net.prefix_len() >= 8,
+        Ok(ipnet::IpNet::V6(net)) => net.prefix_len() >= 16,
+        Err(_) => false,
     }
 }
 
@@ -402,38 +510,88 @@ fn principal_list(value: &Value) -> Result<Vec<(String, String)>, String> {
 
 /// IAM wildcard match: `*` any run of characters, `?` one character. Actions compare
 /// case-insensitively, resources case-sensitively.
+///
+/// Linear in the text for hostile input: the pattern is cut at its stars, the first
+/// piece must start the text and the last must end it, and each piece in between is
+/// found leftmost after the previous one (leftmost is always safe: a star absorbs what
+/// lies between). Pieces without `?` are found with Knuth–Morris–Pratt; pieces with `?`
+/// by direct comparison at each position.
 pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
-    let eq = |a: char, b: char| {
+    let fold = |c: char| {
         if case_sensitive {
-            a == b
+            c
         } else {
-            a.eq_ignore_ascii_case(&b)
+            c.to_ascii_lowercase()
         }
     };
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
+    let p: Vec<char> = pattern.chars().map(fold).collect();
+    let t: Vec<char> = text.chars().map(fold).collect();
+    let pieces: Vec<&[char]> = p.split(|&c| c == '*').collect();
+    let same = |piece: &[char], at: &[char]| {
+        piece.len() == at.len() && piece.iter().zip(at).all(|(&a, &b)| a == '?' || a == b)
+    };
+    if pieces.len() == 1 {
+        return same(&p, &t);
+    }
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if t.len() < first.len() + last.len()
+        || !same(first, &t[..first.len()])
+        || !same(last, &t[t.len() - last.len()..])
+    {
+        return false;
+    }
+    let mut from = first.len();
+    let end = t.len() - last.len();
+    for piece in &pieces[1..pieces.len() - 1] {
+        if piece.is_empty() {
+            continue;
+        }
+        match find(piece, &t[from..end]) {
+            Some(at) => from += at + piece.len(),
+            None => return false,
         }
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
+    true
+}
+
+/// Leftmost position of `piece` in `text`, where `?` in the piece matches any one char.
+fn find(piece: &[char], text: &[char]) -> Option<usize> {
+    if piece.len() > text.len() {
+        return None;
     }
-    pi == p.len()
+    if piece.contains(&'?') {
+        return (0..=text.len() - piece.len()).find(|&i| {
+            piece
+                .iter()
+                .zip(&text[i..])
+                .all(|(&a, &b)| a == '?' || a == b)
+        });
+    }
+    // Knuth–Morris–Pratt: the failure table, then one pass over the text.
+    let mut fail = vec![0usize; piece.len()];
+    let mut k = 0;
+    for i in 1..piece.len() {
+        while k > 0 && piece[i] != piece[k] {
+            k = fail[k - 1];
+        }
+        if piece[i] == piece[k] {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut k = 0;
+    for (i, &c) in text.iter().enumerate() {
+        while k > 0 && c != piece[k] {
+            k = fail[k - 1];
+        }
+        if c == piece[k] {
+            k += 1;
+        }
+        if k == piece.len() {
+            return Some(i + 1 - k);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -626,5 +784,200 @@ mod tests {
             p.allowed_principals(),
             vec!["AWS:arn:aws:iam::1:root", "Service:ec2.amazonaws.com"]
         );
+    }
+
+    fn public_under(operator: &str, key: &str, values: Value) -> bool {
+        policy(json!({"Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+            "Condition": {operator: {key: values}}
+        }]}))
+        .is_public()
+    }
+
+    /// AWS: "StringNotEquals … Negated matching"; a negated operator on the caller's
+    /// organisation or account matches every caller *outside* it, so `Principal: "*"`
+    /// under it is open to the world.
+    #[test]
+    fn negated_operators_on_caller_keys_are_public() {
+        for (op, key, value) in [
+            ("StringNotEquals", "aws:PrincipalOrgID", "o-abc123"),
+            ("StringNotEquals", "aws:PrincipalAccount", "111122223333"),
+            (
+                "ArnNotLike",
+                "aws:PrincipalArn",
+                "arn:aws:iam::111122223333:role/x",
+            ),
+            (
+                "ArnNotEquals",
+                "aws:PrincipalArn",
+                "arn:aws:iam::111122223333:role/x",
+            ),
+            ("StringNotEquals", "aws:SourceAccount", "111122223333"),
+            ("StringNotLike", "aws:PrincipalOrgID", "o-abc123"),
+        ] {
+            assert!(public_under(op, key, json!(value)), "{op} {key}");
+        }
+        // The positive forms do restrict.
+        assert!(!public_under(
+            "StringEquals",
+            "aws:PrincipalOrgID",
+            json!("o-abc123")
+        ));
+        assert!(!public_under(
+            "ArnLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::111122223333:role/*")
+        ));
+    }
+
+    /// `0.0.0.0/1` and `128.0.0.0/1` together are the whole IPv4 internet.
+    #[test]
+    fn ip_blocks_spanning_the_internet_are_public() {
+        assert!(public_under(
+            "IpAddress",
+            "aws:SourceIp",
+            json!(["0.0.0.0/1", "128.0.0.0/1"])
+        ));
+        assert!(public_under(
+            "IpAddress",
+            "aws:SourceIp",
+            json!(["2000::/3"])
+        ));
+        assert!(public_under(
+            "NotIpAddress",
+            "aws:SourceIp",
+            json!(["203.0.113.0/24"])
+        ));
+        assert!(!public_under(
+            "IpAddress",
+            "aws:SourceIp",
+            json!(["203.0.113.0/24", "10.0.0.0/8"])
+        ));
+    }
+
+    /// `StringLike aws:PrincipalOrgID "o-*"` admits every organisation there is.
+    #[test]
+    fn wildcard_organisation_or_account_values_are_public() {
+        assert!(public_under(
+            "StringLike",
+            "aws:PrincipalOrgID",
+            json!("o-*")
+        ));
+        assert!(public_under(
+            "StringLike",
+            "aws:PrincipalAccount",
+            json!("1111*")
+        ));
+        assert!(public_under(
+            "ArnLike",
+            "aws:PrincipalArn",
+            json!("arn:aws:iam::*:role/admin")
+        ));
+        assert!(public_under(
+            "ArnLike",
+            "aws:SourceArn",
+            json!("arn:aws:s3:::*")
+        ));
+        assert!(public_under(
+            "StringLike",
+            "aws:PrincipalOrgPaths",
+            json!("o-*/r-ab12/*")
+        ));
+        assert!(!public_under(
+            "StringLike",
+            "aws:PrincipalOrgPaths",
+            json!("o-abc123/r-ab12/*")
+        ));
+        assert!(!public_under(
+            "ArnLike",
+            "aws:SourceArn",
+            json!("arn:aws:s3:::my-bucket/*")
+        ));
+        assert!(!public_under(
+            "ArnLike",
+            "aws:SourceArn",
+            json!("arn:aws:sns:*:111122223333:*")
+        ));
+    }
+
+    /// `?*` matches every action (AWS: `?` is any one character, `*` any run).
+    #[test]
+    fn every_spelling_of_every_action_is_admin() {
+        for action in ["?*", "*:*", "*:?*", "??*", "*"] {
+            assert!(
+                policy(
+                    json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+                )
+                .is_admin(),
+                "{action}"
+            );
+        }
+        assert!(
+            policy(json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:*"}]}))
+                .is_admin()
+        );
+        assert!(
+            !policy(
+                json!({"Statement": [{"Effect": "Allow", "Action": "*:Get*", "Resource": "*"}]})
+            )
+            .is_admin()
+        );
+        assert!(
+            !policy(json!({"Statement": [{"Effect": "Allow", "Action": "*e*", "Resource": "*"}]}))
+                .is_admin()
+        );
+    }
+
+    /// `NotAction: iam:PassRole` on `*` still grants iam:AttachUserPolicy and the rest:
+    /// administrator access in all but name. PowerUserAccess (NotAction iam:*,
+    /// organizations:*, account:*) is not.
+    #[test]
+    fn not_action_leaving_iam_writes_is_admin() {
+        assert!(
+            policy(json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:PassRole", "Resource": "*"}]}))
+                .is_admin()
+        );
+        assert!(
+            !policy(json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}))
+                .is_admin()
+        );
+    }
+
+    /// IAM wildcard matching was O(pattern × text): one `*` plus 150,000 characters
+    /// against a 300,000-character name took 61 s. It is linear now; this case runs in
+    /// milliseconds, and the answers agree with a plain recursive matcher.
+    #[test]
+    fn wildcard_matching_is_linear_and_exact() {
+        let text = "a".repeat(300_000);
+        let pattern = format!("*{}b", "a".repeat(150_000));
+        assert!(!wildcard_match(&pattern, &text, true));
+        let pattern = format!("*{}*", "a".repeat(150_000));
+        assert!(wildcard_match(&pattern, &text, true));
+        fn reference(p: &[char], t: &[char]) -> bool {
+            match (p.first(), t.first()) {
+                (None, _) => t.is_empty(),
+                (Some('*'), _) => reference(&p[1..], t) || (!t.is_empty() && reference(p, &t[1..])),
+                (Some(_), None) => false,
+                (Some(&c), Some(&d)) => (c == '?' || c == d) && reference(&p[1..], &t[1..]),
+            }
+        }
+        let alphabet = ['a', 'b', '*', '?'];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..5_000 {
+            let p: String = (0..next(7)).map(|_| alphabet[next(4)]).collect();
+            let t: String = (0..next(8)).map(|_| alphabet[next(2)]).collect();
+            let (pc, tc): (Vec<char>, Vec<char>) = (p.chars().collect(), t.chars().collect());
+            assert_eq!(
+                wildcard_match(&p, &t, true),
+                reference(&pc, &tc),
+                "{p} vs {t}"
+            );
+        }
     }
 }

@@ -301,3 +301,50 @@ async fn mutual_tls_presents_the_client_certificate() {
     assert!(without.send(&events(1)).await.is_err());
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A sink token in the URL's query string (`?token=…`) reached the daemon's logs and the
+/// store's `outbox.last_error` when the endpoint echoed the request; header tokens were
+/// masked, query tokens were not.
+#[tokio::test]
+async fn a_query_string_token_is_scrubbed_from_the_echoed_body() {
+    let server = http_server(
+        Reply::status(
+            401,
+            "unauthorized: POST /ingest?token=qu3ry-s3cret&tenant=7 from collector:pa55w0rd",
+        ),
+        None,
+    )
+    .await;
+    let url = server.url("/ingest?token=qu3ry-s3cret&tenant=7").replacen(
+        "http://",
+        "http://collector:pa55w0rd@",
+        1,
+    );
+    let sink = build(&config(&format!(
+        "[[sinks]]\ntype = \"http\"\nurl = \"{url}\""
+    )))
+    .unwrap();
+    let err = sink.send(&events(1)).await.unwrap_err();
+    for text in [err.to_string(), format!("{err:?}"), format!("{sink:?}")] {
+        assert!(!text.contains("qu3ry-s3cret"), "{text}");
+        assert!(!text.contains("pa55w0rd"), "{text}");
+    }
+    assert!(err.to_string().contains("token=***"), "{err}");
+}
+
+/// An HTTP sink read a whole error reply into memory (a 2 GB reply took the daemon to
+/// ~5 GB). The reply here is 64 MiB; the error quotes its start and the sink keeps at
+/// most 64 KiB of it.
+#[tokio::test]
+async fn a_huge_error_reply_is_not_read_whole() {
+    let body = "x".repeat(64 * 1024 * 1024);
+    let server = http_server(Reply::status(400, &body), None).await;
+    let sink = build(&config(&format!(
+        "[[sinks]]\ntype = \"http\"\nurl = \"{}\"",
+        server.url("/")
+    )))
+    .unwrap();
+    let err = sink.send(&events(1)).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().len() < 2_000, "{}", err.to_string().len());
+}

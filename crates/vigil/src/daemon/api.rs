@@ -68,6 +68,10 @@ async fn store_call<T: Send + 'static>(
     let store = Arc::clone(&daemon.store);
     match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
         Ok(Ok(value)) => Ok(value),
+        // The caller's input (a malformed page cursor) is the caller's error.
+        Ok(Err(err @ vigil_store::StoreError::InvalidInput { .. })) => {
+            Err(error(StatusCode::BAD_REQUEST, err.to_string()))
+        }
         Ok(Err(err)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string())),
         Err(err) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string())),
     }

@@ -89,6 +89,9 @@ pub struct ScanConfig {
     pub builtin_rules: bool,
     pub mutelist: Option<PathBuf>,
     pub attestations: Option<PathBuf>,
+    /// How long one rule may take on one resource before its result is ERROR.
+    #[serde(default = "default_rule_budget_ms")]
+    pub rule_budget_ms: u64,
     /// The team's conventions rules read (`[scan.settings]`): classification and
     /// ownership tag keys, allowed regions, the incident-response role's name pattern.
     #[serde(default)]
@@ -190,6 +193,7 @@ impl Default for ScanConfig {
             max_attempts: default_max_attempts(),
             call_timeout_secs: default_call_timeout_secs(),
             services: Vec::new(),
+            rule_budget_ms: default_rule_budget_ms(),
             rules_dirs: Vec::new(),
             builtin_rules: true,
             mutelist: None,
@@ -228,6 +232,9 @@ fn default_account_concurrency() -> usize {
 }
 fn default_service_concurrency() -> usize {
     4
+}
+fn default_rule_budget_ms() -> u64 {
+    1000
 }
 fn default_max_attempts() -> u32 {
     6
@@ -518,8 +525,22 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
     for (i, value) in raw.schedules.into_iter().enumerate() {
         let field = format!("schedules[{i}]");
         if let Some((schedule, line)) = issues.section::<ScheduleConfig>(&field, value) {
-            if let Err(err) = parse_cron(&schedule.cron) {
-                issues.push(Some(line), format!("{field}.cron"), err);
+            match parse_cron(&schedule.cron) {
+                Err(err) => issues.push(Some(line), format!("{field}.cron"), err),
+                // `0 0 30 2 *` (30 February) parses, and never fires: a daemon with no
+                // schedule and no warning.
+                Ok(cron)
+                    if cron
+                        .find_next_occurrence(&chrono::Utc::now(), false)
+                        .is_err() =>
+                {
+                    issues.push(
+                        Some(line),
+                        format!("{field}.cron"),
+                        format!("`{}` never fires", schedule.cron),
+                    )
+                }
+                Ok(_) => {}
             }
             if schedule.jitter_secs > 86_400 {
                 issues.push(
@@ -543,6 +564,7 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
     for (field, value) in [
         ("scan.account_concurrency", scan.account_concurrency),
         ("scan.service_concurrency", scan.service_concurrency),
+        ("scan.rule_budget_ms", scan.rule_budget_ms as usize),
     ] {
         if value == 0 {
             issues.push(scan_line, field, "must be at least 1");
@@ -597,37 +619,75 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
             "api.token_env",
             format!("environment variable `{name}` is not set"),
         ),
-        (None, Some(file)) if !file.is_file() => issues.push(
-            api_line,
-            "api.token_file",
-            format!("`{}` is not a readable file", file.display()),
-        ),
+        (None, Some(file)) => match std::fs::read_to_string(file) {
+            Err(err) => issues.push(
+                api_line,
+                "api.token_file",
+                format!("`{}` is not a readable file: {err}", file.display()),
+            ),
+            // The daemon takes the first line: an empty one would be no token at all.
+            Ok(text) if text.lines().next().unwrap_or("").trim().is_empty() => issues.push(
+                api_line,
+                "api.token_file",
+                format!("`{}` holds no token on its first line", file.display()),
+            ),
+            Ok(_) => {}
+        },
         _ => {}
+    }
+    if store.path.is_dir() {
+        issues.push(
+            None,
+            "store.path",
+            format!(
+                "`{}` is a directory; name the SQLite file in it",
+                store.path.display()
+            ),
+        );
+    } else if let Some(parent) = store
+        .path
+        .ancestors()
+        .skip(1)
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        && !parent.is_dir()
+    {
+        issues.push(
+            None,
+            "store.path",
+            format!("`{}` is a file, not a directory", parent.display()),
+        );
+    }
+    for (field, path) in [
+        ("scan.mutelist", scan.mutelist.as_ref()),
+        ("scan.attestations", scan.attestations.as_ref()),
+    ] {
+        if let Some(path) = path
+            && !path.is_file()
+        {
+            issues.push(
+                scan_line,
+                field,
+                format!("`{}` is not a readable file", path.display()),
+            );
+        }
+    }
+    for (i, dir) in scan.rules_dirs.iter().enumerate() {
+        if !dir.is_dir() {
+            issues.push(
+                scan_line,
+                format!("scan.rules_dirs[{i}]"),
+                format!("`{}` is not a directory", dir.display()),
+            );
+        }
     }
 
     let mut sinks = Vec::new();
     for (i, value) in raw.sinks.into_iter().enumerate() {
         let field = format!("sinks[{i}]");
         if let Some((sink, line)) = issues.section::<SinkConfig>(&field, value) {
-            // A file sink is checked without building it: building opens (creates) the
-            // file, and validating a configuration must not write anything.
-            match &sink {
-                SinkConfig::File(file) => {
-                    if let Some(dir) = file.path.parent().filter(|d| !d.as_os_str().is_empty())
-                        && !dir.is_dir()
-                    {
-                        issues.push(
-                            Some(line),
-                            format!("{field}.path"),
-                            format!("directory `{}` does not exist", dir.display()),
-                        );
-                    }
-                }
-                _ => {
-                    if let Err(err) = vigil_sink::build_with_env(&sink, env) {
-                        issues.push(Some(line), field, err.to_string());
-                    }
-                }
+            // The same checks as start-up, without creating a file.
+            if let Err(err) = vigil_sink::validate_with_env(&sink, env) {
+                issues.push(Some(line), field, err.to_string());
             }
             if sinks
                 .iter()

@@ -69,7 +69,12 @@ pub fn run(args: DaemonArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config, args.scan_on_start))
+    let result = runtime.block_on(serve(config, args.scan_on_start));
+    // Dropping the runtime would wait for every blocking thread, an abandoned rule
+    // evaluation included, and keep the process alive after "stopped". Deadlines
+    // were applied in `serve`; what still runs now is let go.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result
 }
 
 fn api_token(config: &Config) -> Result<String> {
@@ -320,6 +325,17 @@ pub fn config_command(command: ConfigCommand) -> anyhow::Result<ExitCode> {
         }
         ConfigCommand::Validate { config: path } => match config::load(&path) {
             Ok(config) => {
+                // What start-up reads next — the rule pack, the mutelist and
+                // attestations (their contents, not just their paths), the API token —
+                // is read here too, so that whatever `validate` accepts, the daemon
+                // starts with.
+                if let Err(err) = pipeline(&config).and_then(|_| api_token(&config)) {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("{}: {err:#}", path.display());
+                    }
+                    return Ok(ExitCode::from(2));
+                }
                 #[allow(clippy::print_stdout)]
                 {
                     println!(

@@ -235,11 +235,18 @@ async fn scan_account(
 ) -> Result<ScanId> {
     let started = Instant::now();
     let started_at = Utc::now();
+    // Identifying the account is a network call like any other: shutdown must be able
+    // to cut it short (a stalled endpoint held SIGTERM for the whole call timeout).
+    let mut cancelled_early = false;
     let account = match &target.account {
         Some(account) => Ok(account.clone()),
-        None => vigil_collect::identify(&target.options)
-            .await
-            .map_err(|e| e.to_string()),
+        None => tokio::select! {
+            identity = vigil_collect::identify(&target.options) => identity.map_err(|e| e.to_string()),
+            () = cancel.cancelled() => {
+                cancelled_early = true;
+                Err("cancelled by shutdown while identifying the account".to_owned())
+            }
+        },
     };
     let (account, early_error) = match account {
         Ok(account) => (account, None),
@@ -277,6 +284,7 @@ async fn scan_account(
                 gaps: 0,
                 error_message: error.as_deref(),
                 scorecard: serde_json::Value::Null,
+                coverage: serde_json::Value::Null,
                 product_version: env!("CARGO_PKG_VERSION"),
             };
             let events = summary_events(&daemon, scan_id, &scan_summary_event(&summary));
@@ -290,8 +298,13 @@ async fn scan_account(
         }
     };
     if let Some(err) = early_error {
-        tracing::error!(account = %target.label, error = %err, "cannot reach the account (credentials or role)");
-        end(ScanStatus::Failed, Some(err)).await?;
+        if cancelled_early {
+            tracing::warn!(account = %target.label, "scan cancelled by shutdown");
+            end(ScanStatus::Cancelled, Some(err)).await?;
+        } else {
+            tracing::error!(account = %target.label, error = %err, "cannot reach the account (credentials or role)");
+            end(ScanStatus::Failed, Some(err)).await?;
+        }
         return Ok(scan_id);
     }
 
@@ -312,14 +325,25 @@ async fn scan_account(
     };
     record_calls(daemon, &account, &collection);
 
+    // Evaluation runs on a blocking thread, so it never stalls the runtime; shutdown
+    // stops waiting for it at the scan deadline (the thread is abandoned, and the
+    // runtime is shut down with a timeout, so the process still ends).
     let evaluated = {
-        let daemon = Arc::clone(daemon);
-        let account = account.clone();
-        tokio::task::spawn_blocking(move || {
-            evaluate_account(&daemon, &account, scan_id, started_at, collection)
-        })
-        .await
-        .context("evaluation task")??
+        let evaluation = {
+            let daemon = Arc::clone(daemon);
+            let account = account.clone();
+            tokio::task::spawn_blocking(move || {
+                evaluate_account(&daemon, &account, scan_id, started_at, collection)
+            })
+        };
+        tokio::select! {
+            evaluated = evaluation => evaluated.context("evaluation task")??,
+            () = cancel.cancelled() => {
+                tracing::warn!(account = %account, "scan cancelled by shutdown during evaluation");
+                end(ScanStatus::Cancelled, Some("cancelled by shutdown".into())).await?;
+                return Ok(scan_id);
+            }
+        }
     };
     record_findings_metrics(daemon, &account, &evaluated);
     let transitions = store_results(daemon, scan_id, &account, evaluated).await?;
@@ -384,6 +408,8 @@ struct Evaluated {
     records: Vec<FindingRecord>,
     counts: ResultCounts,
     scorecard: serde_json::Value,
+    /// Services collected, excluded and failed, for the scan summary.
+    coverage: serde_json::Value,
     score_summary: ScoreSummary,
     api_calls: u64,
 }
@@ -400,9 +426,12 @@ fn evaluate_account(
     let snapshot = collection.snapshot;
     let snapshot_resources = snapshot.resources.clone();
     let gaps = snapshot.gaps.clone();
+    let coverage = serde_json::to_value(vigil_report::coverage::by_account(&snapshot.coverage))?;
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     let now = Utc::now();
-    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &pipeline.settings);
+    let ctx = EvalContext::with_settings(Arc::new(inventory), now, &pipeline.settings).with_budget(
+        std::time::Duration::from_millis(daemon.config.scan.rule_budget_ms),
+    );
     let (mut findings, _) = evaluate(&pipeline.rules, &ctx);
     pipeline.mutelist.apply(&mut findings, now.date_naive());
     let organization = ctx
@@ -459,6 +488,7 @@ fn evaluate_account(
         counts,
         score_summary: score_summary(&scorecard, account),
         scorecard: serde_json::to_value(&scorecard).context("scorecard")?,
+        coverage,
         api_calls,
     })
 }
@@ -583,6 +613,7 @@ async fn store_results(
         gaps: evaluated.gaps.len(),
         error_message: None,
         scorecard: evaluated.scorecard.clone(),
+        coverage: evaluated.coverage.clone(),
         product_version: env!("CARGO_PKG_VERSION"),
     });
     let summary_events = summary_events(daemon, scan_id, &summary);
