@@ -242,7 +242,7 @@ fn excluded_input(
             c.summary()
         ));
     }
-    rule.reads.iter().find_map(|path| {
+    rule.inputs.iter().find_map(|path| {
         let key = path.split('.').next().unwrap_or(path);
         inventory
             .property_excluded(&resource.resource_type, key, &resource.account, region)

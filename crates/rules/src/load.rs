@@ -304,6 +304,12 @@ fn load_rule(source: RuleSource) -> Result<Rule, Vec<LoadError>> {
     let condition = condition.expect("no errors means the condition compiled");
     let applies_when = applies_when.map(|a| a.expect("no errors means it compiled"));
     let reads = condition.property_paths();
+    let mut inputs = reads.clone();
+    for path in applies_when.iter().flat_map(Expr::property_paths) {
+        if !inputs.contains(&path) {
+            inputs.push(path);
+        }
+    }
     let reads_tags = std::iter::once(&condition)
         .chain(applies_when.as_ref())
         .any(|e| e.source().contains("resource.tags"));
@@ -314,6 +320,7 @@ fn load_rule(source: RuleSource) -> Result<Rule, Vec<LoadError>> {
         condition,
         applies_when,
         reads,
+        inputs,
         reads_tags,
     })
 }

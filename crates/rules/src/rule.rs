@@ -147,6 +147,9 @@ pub struct Rule {
     pub(crate) applies_when: Option<Expr>,
     /// Property paths the condition reads, for evidence.
     pub reads: Vec<String>,
+    /// Property paths the condition or `applies_when` reads: a rule reading one that a
+    /// service left out of the scan would have written is not judged.
+    pub inputs: Vec<String>,
     /// The condition or `applies_when` reads the resource's tags, which some services
     /// return from a call of their own (s3:GetBucketTagging, lambda:ListTags): when
     /// that call failed, the empty tag map was not seen, and the result is ERROR.
