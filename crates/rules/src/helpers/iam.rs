@@ -7,6 +7,7 @@
 //! the other way only for conditions that pin the caller to known accounts, networks or
 //! organisations.
 
+use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -21,7 +22,7 @@ pub enum PolicyError {
     Statement { index: usize, message: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Effect {
     Allow,
     Deny,
@@ -70,6 +71,10 @@ pub struct Statement {
 /// A parsed policy document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// The policy language version (`Version`), when given. Policy variables such as
+    /// `${aws:username}` are substituted only under `2012-10-17`; AWS reads them as
+    /// literal text otherwise.
+    pub version: Option<String>,
     pub statements: Vec<Statement>,
 }
 
@@ -145,7 +150,21 @@ impl Policy {
                 parse_statement(s).map_err(|message| PolicyError::Statement { index, message })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Policy { statements })
+        let version = value
+            .get("Version")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Policy {
+            version,
+            statements,
+        })
+    }
+
+    /// Does the policy language version substitute policy variables? Only
+    /// `2012-10-17` does; under `2008-10-17` or without `Version`, `${aws:username}`
+    /// is literal text.
+    pub fn supports_variables(&self) -> bool {
+        self.version.as_deref() == Some("2012-10-17")
     }
 
     /// Could this policy allow `action` on `resource`? Conditional Allows count;
@@ -508,15 +527,42 @@ fn principal_list(value: &Value) -> Result<Vec<(String, String)>, String> {
     }
 }
 
+/// One element of an IAM wildcard pattern: a literal character, `?` (any one
+/// character) or `*` (any run of characters). Policy variables such as `${*}` produce
+/// literal `*` characters, which is why patterns are tokens and not plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glob {
+    Lit(char),
+    One,
+    Any,
+}
+
+/// Reads `*` and `?` as wildcards and every other character as itself.
+pub fn glob(pattern: &str) -> Vec<Glob> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Glob::Any,
+            '?' => Glob::One,
+            c => Glob::Lit(c),
+        })
+        .collect()
+}
+
 /// IAM wildcard match: `*` any run of characters, `?` one character. Actions compare
 /// case-insensitively, resources case-sensitively.
+pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
+    glob_match(&glob(pattern), text, case_sensitive)
+}
+
+/// [`wildcard_match`] over a tokenised pattern.
 ///
 /// Linear in the text for hostile input: the pattern is cut at its stars, the first
 /// piece must start the text and the last must end it, and each piece in between is
 /// found leftmost after the previous one (leftmost is always safe: a star absorbs what
 /// lies between). Pieces without `?` are found with Knuth–Morris–Pratt; pieces with `?`
 /// by direct comparison at each position.
-pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
+pub fn glob_match(pattern: &[Glob], text: &str, case_sensitive: bool) -> bool {
     let fold = |c: char| {
         if case_sensitive {
             c
@@ -524,12 +570,15 @@ pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
             c.to_ascii_lowercase()
         }
     };
-    let p: Vec<char> = pattern.chars().map(fold).collect();
+    let p: Vec<Glob> = pattern
+        .iter()
+        .map(|g| match *g {
+            Glob::Lit(c) => Glob::Lit(fold(c)),
+            other => other,
+        })
+        .collect();
     let t: Vec<char> = text.chars().map(fold).collect();
-    let pieces: Vec<&[char]> = p.split(|&c| c == '*').collect();
-    let same = |piece: &[char], at: &[char]| {
-        piece.len() == at.len() && piece.iter().zip(at).all(|(&a, &b)| a == '?' || a == b)
-    };
+    let pieces: Vec<&[Glob]> = p.split(|&g| g == Glob::Any).collect();
     if pieces.len() == 1 {
         return same(&p, &t);
     }
@@ -554,19 +603,30 @@ pub fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
     true
 }
 
-/// Leftmost position of `piece` in `text`, where `?` in the piece matches any one char.
-fn find(piece: &[char], text: &[char]) -> Option<usize> {
+/// Does a star-free piece match `at` exactly (`?` matching any one character)?
+fn same(piece: &[Glob], at: &[char]) -> bool {
+    piece.len() == at.len()
+        && piece.iter().zip(at).all(|(g, &c)| match *g {
+            Glob::Lit(l) => l == c,
+            _ => true,
+        })
+}
+
+/// Leftmost position of a star-free `piece` in `text`, where `?` matches any one char.
+fn find(piece: &[Glob], text: &[char]) -> Option<usize> {
     if piece.len() > text.len() {
         return None;
     }
-    if piece.contains(&'?') {
-        return (0..=text.len() - piece.len()).find(|&i| {
-            piece
-                .iter()
-                .zip(&text[i..])
-                .all(|(&a, &b)| a == '?' || a == b)
-        });
+    if piece.contains(&Glob::One) {
+        return (0..=text.len() - piece.len()).find(|&i| same(piece, &text[i..i + piece.len()]));
     }
+    let piece: Vec<char> = piece
+        .iter()
+        .filter_map(|g| match *g {
+            Glob::Lit(c) => Some(c),
+            _ => None,
+        })
+        .collect();
     // Knuth–Morris–Pratt: the failure table, then one pass over the text.
     let mut fail = vec![0usize; piece.len()];
     let mut k = 0;
@@ -941,6 +1001,35 @@ mod tests {
             !policy(json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}))
                 .is_admin()
         );
+    }
+
+    /// `${*}` stands for a literal `*` (AWS: "use where you need an * (asterisk)
+    /// character"), so a tokenised pattern keeps it apart from the wildcard.
+    #[test]
+    fn literal_wildcard_characters_in_token_patterns() {
+        let p = [Glob::Lit('a'), Glob::Lit('*'), Glob::Any];
+        assert!(glob_match(&p, "a*b", true));
+        assert!(!glob_match(&p, "ab", true));
+        let q = [Glob::Lit('?'), Glob::One];
+        assert!(glob_match(&q, "?x", true));
+        assert!(!glob_match(&q, "xx", true));
+        assert_eq!(glob("a*?"), vec![Glob::Lit('a'), Glob::Any, Glob::One]);
+    }
+
+    #[test]
+    fn version_decides_whether_variables_apply() {
+        let with = policy(
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
+        );
+        assert_eq!(with.version.as_deref(), Some("2012-10-17"));
+        assert!(with.supports_variables());
+        let old = policy(
+            json!({"Version": "2008-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
+        );
+        assert!(!old.supports_variables());
+        let none =
+            policy(json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+        assert!(!none.supports_variables());
     }
 
     /// IAM wildcard matching was O(pattern × text): one `*` plus 150,000 characters
