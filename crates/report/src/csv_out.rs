@@ -11,7 +11,7 @@ use vigil_rules::Finding;
 
 /// The header row, in column order. Public so readers of the file can be
 /// checked against it.
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 20] = [
     "uid",
     "status",
     "severity",
@@ -27,6 +27,8 @@ pub const CSV_HEADER: [&str; 18] = [
     "waf_practice",
     "epics",
     "cis_v3",
+    "cis_v4",
+    "cis_v5",
     "fsbp",
     "reason",
     "evidence",
@@ -42,7 +44,7 @@ pub fn write_csv(w: impl Write, findings: &[Finding]) -> io::Result<()> {
     writer.flush()
 }
 
-fn row(finding: &Finding) -> [String; 18] {
+fn row(finding: &Finding) -> [String; 20] {
     let rule = &finding.rule;
     let resource = &finding.resource;
     let epics: Vec<&str> = rule.epics.iter().map(|e| e.id()).collect();
@@ -65,6 +67,8 @@ fn row(finding: &Finding) -> [String; 18] {
         rule.waf.practice.clone(),
         epics.join(";"),
         rule.compliance.cis_aws_v3.join(";"),
+        rule.compliance.cis_aws_v4.join(";"),
+        rule.compliance.cis_aws_v5.join(";"),
         rule.compliance.fsbp.join(";"),
         finding.reason.clone().unwrap_or_default(),
         evidence,
@@ -115,6 +119,8 @@ mod tests {
             "data_protection;infrastructure_security"
         );
         assert_eq!(&fail[col("cis_v3")], "2.1.1");
+        assert_eq!(&fail[col("cis_v4")], "2.1.1");
+        assert_eq!(&fail[col("cis_v5")], "2.1.1");
         assert_eq!(&fail[col("fsbp")], "S3.5");
         let evidence: serde_json::Value = serde_json::from_str(&fail[col("evidence")]).unwrap();
         assert_eq!(
@@ -144,8 +150,9 @@ mod tests {
         let (_, rows) = read_back(&out);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].len(), CSV_HEADER.len());
-        assert_eq!(&rows[0][16], awkward);
-        let evidence: serde_json::Value = serde_json::from_str(&rows[0][17]).unwrap();
+        let col = |name: &str| CSV_HEADER.iter().position(|h| *h == name).unwrap();
+        assert_eq!(&rows[0][col("reason")], awkward);
+        let evidence: serde_json::Value = serde_json::from_str(&rows[0][col("evidence")]).unwrap();
         assert_eq!(evidence, serde_json::to_value(&f.evidence).unwrap());
     }
 

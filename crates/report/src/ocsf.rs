@@ -439,6 +439,8 @@ mod tests {
             compliance["standards"],
             json!([
                 "CIS AWS Foundations Benchmark v3.0.0",
+                "CIS AWS Foundations Benchmark v4.0.1",
+                "CIS AWS Foundations Benchmark v5.0.0",
                 "AWS Foundational Security Best Practices v1.0.0",
                 WAF_STANDARD,
             ])
@@ -447,6 +449,8 @@ mod tests {
             compliance["requirements"],
             json!([
                 "CIS AWS Foundations Benchmark v3.0.0: 2.1.1",
+                "CIS AWS Foundations Benchmark v4.0.1: 2.1.1",
+                "CIS AWS Foundations Benchmark v5.0.0: 2.1.1",
                 "AWS Foundational Security Best Practices v1.0.0: S3.5",
                 "AWS Well-Architected Framework Security Pillar: SEC09-BP02",
             ])

@@ -36,7 +36,8 @@ pub(crate) fn rule() -> RuleFile {
         epics: vec![Epic::DataProtection, Epic::InfrastructureSecurity],
         compliance: Compliance {
             cis_aws_v3: vec!["2.1.1".into()],
-            cis_aws_v4: Vec::new(),
+            cis_aws_v4: vec!["2.1.1".into()],
+            cis_aws_v5: vec!["2.1.1".into()],
             fsbp: vec!["S3.5".into()],
         },
         remediation: Remediation {

@@ -18,6 +18,7 @@ pub mod mapping;
 mod mutelist;
 mod rule;
 mod settings;
+pub mod standards;
 
 pub use eval::{EvalStats, evaluate, evaluate_expr, evaluate_where};
 pub use expr::{EvalContext, Expr, HELPERS, Helper};
@@ -32,3 +33,4 @@ pub use rule::{
     CafMapping, Compliance, Remediation, Rule, RuleFile, RuleStatus, WafMapping, rule_schema,
 };
 pub use settings::{Settings, SettingsError, SettingsFileError};
+pub use standards::{Standards, coverage_markdown};

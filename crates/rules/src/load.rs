@@ -9,7 +9,7 @@ use thiserror::Error;
 use walkdir::WalkDir;
 
 use crate::expr::{Expr, ExprIssue};
-use crate::mapping::{self, CIS_AWS_V3, CIS_AWS_V4};
+use crate::mapping::{self, CIS_AWS_V3, CIS_AWS_V4, CIS_AWS_V5};
 use crate::rule::{Rule, RuleFile};
 
 /// A rule file's text, with its fixture file's text when it has one.
@@ -159,13 +159,16 @@ impl RuleSet {
     }
 }
 
-/// Is this a rule file (YAML, not a fixture, not a maturity model)?
+/// Is this a rule file (YAML, not a fixture, not a maturity model, not a standard's
+/// control list)?
 fn is_rule_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     (name.ends_with(".yaml") || name.ends_with(".yml"))
         && !name.ends_with(".test.yaml")
         && !name.ends_with(".test.yml")
-        && !path.components().any(|c| c.as_os_str() == "maturity")
+        && !path
+            .components()
+            .any(|c| c.as_os_str() == "maturity" || c.as_os_str() == "standards")
 }
 
 /// The fixture file that belongs to a rule file.
@@ -412,6 +415,14 @@ fn validate_meta(meta: &RuleFile, path: &Path, report: &mut dyn FnMut(&str, Stri
             report(
                 "compliance.cis_aws_v4",
                 format!("`{c}` is not a CIS AWS Foundations v4.0.1 recommendation"),
+            );
+        }
+    }
+    for c in &meta.compliance.cis_aws_v5 {
+        if !CIS_AWS_V5.contains(&c.as_str()) {
+            report(
+                "compliance.cis_aws_v5",
+                format!("`{c}` is not a CIS AWS Foundations v5.0.0 recommendation"),
             );
         }
     }

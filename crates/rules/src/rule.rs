@@ -85,6 +85,11 @@ pub struct Compliance {
     /// CIS AWS Foundations Benchmark v4.0.1 recommendation numbers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cis_aws_v4: Vec<String>,
+    /// CIS AWS Foundations Benchmark v5.0.0 recommendation numbers. v5.0.0 dropped 1.3
+    /// (security questions), so its IAM section is v4.0.1's shifted down by one from
+    /// 1.4 on (`1.4` root access keys is `1.3`); sections 2 to 5 keep v4.0.1's numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cis_aws_v5: Vec<String>,
     /// AWS Foundational Security Best Practices control ids (`S3.8`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fsbp: Vec<String>,
@@ -103,6 +108,11 @@ impl Compliance {
             self.cis_aws_v4
                 .iter()
                 .map(|c| ("CIS AWS Foundations Benchmark v4.0.1", c.as_str())),
+        );
+        out.extend(
+            self.cis_aws_v5
+                .iter()
+                .map(|c| ("CIS AWS Foundations Benchmark v5.0.0", c.as_str())),
         );
         out.extend(self.fsbp.iter().map(|c| {
             (

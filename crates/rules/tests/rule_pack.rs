@@ -1,11 +1,12 @@
 //! The built-in rule pack under `rules/`: it loads, every rule's fixtures pass, every
 //! rule has both a failing and a passing case, the property paths rules read are in the
-//! collector contract, and the committed JSON Schema is current.
+//! collector contract, the compliance references name real FSBP controls and CIS
+//! recommendations, and the committed JSON Schema and coverage page are current.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use vigil_rules::{RuleSet, run_fixtures};
+use vigil_rules::{RuleSet, Standards, run_fixtures};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -181,4 +182,106 @@ fn every_rule_is_mapped_to_caf_waf_epics_and_a_compliance_reference_or_practice(
         assert!(!m.remediation.text.trim().is_empty(), "{}", m.id);
         assert!(!m.references.is_empty(), "{}: no references", m.id);
     }
+}
+
+fn standards() -> Standards {
+    match Standards::load(&root().join("rules/standards")) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A rule's `compliance.fsbp` names controls of the standard as AWS lists it today
+/// (`rules/standards/fsbp.yaml`): Security Hub has many more controls (IAM.9, S3.14,
+/// SNS.1, EC2.53, ...) that serve its CIS, NIST or PCI standards, not FSBP.
+#[test]
+fn every_fsbp_reference_is_a_control_of_the_standard() {
+    let standards = standards();
+    let mut problems = Vec::new();
+    for rule in pack().rules() {
+        for id in &rule.meta.compliance.fsbp {
+            if standards.fsbp_control(id).is_none() {
+                problems.push(format!("{}: {id}", rule.id()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "FSBP ids that are not controls of the standard (see rules/standards/fsbp.yaml):\n{}",
+        problems.join("\n")
+    );
+    assert!(standards.fsbp.controls.len() > 300);
+}
+
+/// The CIS lists with titles (`rules/standards/cis_aws.yaml`) and the ids the loader
+/// validates (`mapping.rs`) are the same.
+#[test]
+fn cis_lists_match_the_ids_the_loader_validates() {
+    let standards = standards();
+    let ids = |field: &str| -> Vec<String> {
+        standards
+            .cis_benchmark(field)
+            .unwrap_or_else(|| panic!("no {field} in cis_aws.yaml"))
+            .recommendations
+            .iter()
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let v3: Vec<String> = vigil_rules::mapping::CIS_AWS_V3
+        .iter()
+        .map(|(id, _)| (*id).to_owned())
+        .collect();
+    assert_eq!(ids("cis_aws_v3"), v3);
+    let own = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(ids("cis_aws_v4"), own(vigil_rules::mapping::CIS_AWS_V4));
+    assert_eq!(ids("cis_aws_v5"), own(vigil_rules::mapping::CIS_AWS_V5));
+    assert_eq!(
+        (v3.len(), ids("cis_aws_v4").len(), ids("cis_aws_v5").len()),
+        (62, 64, 63)
+    );
+}
+
+/// A rule with CIS v4.0.1 references also names the v5.0.0 recommendations, renumbered:
+/// v5.0.0 dropped 1.3, so v4.0.1's 1.4..1.22 are 1.3..1.21; sections 2-5 are unchanged.
+#[test]
+fn every_cis_v4_reference_has_its_v5_number() {
+    let v5_of = |v4: &str| -> Option<String> {
+        match v4.strip_prefix("1.").map(str::parse::<u32>) {
+            Some(Ok(3)) => None,
+            Some(Ok(n)) if n >= 4 => Some(format!("1.{}", n - 1)),
+            _ => Some(v4.to_owned()),
+        }
+    };
+    for rule in pack().rules() {
+        let c = &rule.meta.compliance;
+        let expected: Vec<String> = c.cis_aws_v4.iter().filter_map(|id| v5_of(id)).collect();
+        assert_eq!(c.cis_aws_v5, expected, "{}", rule.id());
+        if !c.cis_aws_v3.is_empty() {
+            assert!(!c.cis_aws_v4.is_empty(), "{}: v3 ids but no v4", rule.id());
+        }
+    }
+}
+
+/// `docs/coverage.md` is generated from the standards' lists, the reasons file and the
+/// rules; every control without a rule says why. Regenerate with
+/// `VIGIL_UPDATE_SCHEMAS=1 cargo nextest run -p vigil-rules`.
+#[test]
+fn coverage_page_is_current_and_every_uncovered_control_has_a_reason() {
+    let standards = standards();
+    let set = pack();
+    let problems = standards.problems(&set);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let page = vigil_rules::coverage_markdown(&standards, &set);
+    assert!(!page.contains("no reason given"));
+    assert!(page.contains(&format!("- **Rules in all**: {}.", set.len())));
+    let path = root().join("docs/coverage.md");
+    let text = format!("{page}\n");
+    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "docs/coverage.md is stale: run VIGIL_UPDATE_SCHEMAS=1 cargo nextest run -p vigil-rules"
+    );
 }
