@@ -1064,6 +1064,244 @@ def seed_inspector() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Breadth: load balancers, CloudFront, API Gateway, WAF, ACM, DynamoDB, SQS, ECS, EKS,
+# Auto Scaling. SQS, ACM and API Gateway REST are LocalStack's; the rest are moto's
+# (start.sh points their endpoints there). moto's load balancers need subnets and
+# security groups in moto's own EC2, made here.
+# ---------------------------------------------------------------------------------------
+def moto_client(service: str):
+    return boto3.client(service, region_name=REGION, config=CFG, endpoint_url=MOTO)
+
+
+def seed_breadth() -> None:
+    print("SQS (LocalStack)")
+    sqs = client("sqs")
+    ids["bad-queue-public"] = sqs.create_queue(QueueName="bad-queue-public", Attributes={
+        "SqsManagedSseEnabled": "false",
+        "Policy": doc({"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                       "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:bad-queue-public"})})["QueueUrl"]
+    ids["good-queue-encrypted"] = sqs.create_queue(QueueName="good-queue-encrypted", Attributes={
+        "KmsMasterKeyId": ids["good-kms-key:arn"],
+        "Policy": doc({"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                       "Action": "sqs:SendMessage",
+                       "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:good-queue-encrypted"})},
+        tags={"owner": "platform-team"})["QueueUrl"]
+
+    print("ACM (LocalStack)")
+    acm = client("acm")
+    now = dt.datetime.utcnow()
+    cert, key = self_signed_cert("bad-cert-expiring.example.test", now - dt.timedelta(days=360),
+                                 now + dt.timedelta(days=10))
+    ids["bad-cert-expiring"] = acm.import_certificate(Certificate=cert.encode(), PrivateKey=key.encode())[
+        "CertificateArn"]
+    cert, key = self_signed_cert("good-cert.example.test", now - dt.timedelta(days=1), now + dt.timedelta(days=300))
+    ids["good-cert"] = acm.import_certificate(Certificate=cert.encode(), PrivateKey=key.encode())["CertificateArn"]
+
+    print("API Gateway REST (LocalStack)")
+    apigw = client("apigateway")
+    for name in ("bad-rest-api", "good-rest-api"):
+        api = apigw.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]})["id"]
+        ids[name] = api
+        root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+        auth = "NONE" if name.startswith("bad") else "AWS_IAM"
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType=auth)
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK",
+                              requestTemplates={"application/json": '{"statusCode": 200}'})
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        if name.startswith("good"):
+            client_cert = apigw.generate_client_certificate(description="backend auth")["clientCertificateId"]
+            apigw.update_stage(restApiId=api, stageName="prod", patchOperations=[
+                {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"},
+                {"op": "replace", "path": "/tracingEnabled", "value": "true"},
+                {"op": "replace", "path": "/clientCertificateId", "value": client_cert},
+                {"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "true"}])
+
+    print("DynamoDB (moto)")
+    ddb = moto_client("dynamodb")
+    for name, good_one in (("bad-table-plain", False), ("good-table-protected", True)):
+        kw = dict(TableName=name, BillingMode="PAY_PER_REQUEST",
+                  AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                  KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        if good_one:
+            kw.update(SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": ids["good-kms-key:arn"]},
+                      DeletionProtectionEnabled=True, Tags=[{"Key": "owner", "Value": "platform-team"}])
+        ids[name] = ddb.create_table(**kw)["TableDescription"]["TableArn"]
+        if good_one:
+            ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+
+    print("EC2 network in moto, for moto's load balancers, clusters and groups")
+    ec2 = moto_client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.77.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
+                   "Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="lb-sg", Description="load balancers", VpcId=vpc)["GroupId"]
+
+    print("Elastic Load Balancing v2 (moto)")
+    elbv2 = moto_client("elbv2")
+    for name, good_one in (("bad-alb-http", False), ("good-alb-https", True)):
+        lb = elbv2.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing",
+                                        Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+        ids[name] = lb
+        tg = elbv2.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                       TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+        if good_one:
+            elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+                {"Key": "deletion_protection.enabled", "Value": "true"},
+                {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                {"Key": "routing.http.desync_mitigation_mode", "Value": "defensive"},
+                {"Key": "access_logs.s3.enabled", "Value": "true"},
+                {"Key": "access_logs.s3.bucket", "Value": "good-access-logs"}])
+            elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
+                                  SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                                  Certificates=[{"CertificateArn": ids["good-cert"]}],
+                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+            elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+                {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
+                                                        "StatusCode": "HTTP_301"}}])
+        else:
+            elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+                {"Key": "routing.http.desync_mitigation_mode", "Value": "monitor"}])
+            elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+
+    print("Elastic Load Balancing, classic (moto)")
+    elb = moto_client("elb")
+    elb.create_load_balancer(LoadBalancerName="bad-clb-http", Subnets=subnets, SecurityGroups=[sg],
+                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP",
+                                         "InstancePort": 80}])
+    elb.create_load_balancer(LoadBalancerName="good-clb-https", Subnets=subnets, SecurityGroups=[sg],
+                             Listeners=[{"Protocol": "HTTPS", "LoadBalancerPort": 443, "InstanceProtocol": "HTTP",
+                                         "InstancePort": 80, "SSLCertificateId": ids["good-cert"]}])
+    elb.create_load_balancer_policy(LoadBalancerName="good-clb-https", PolicyName="good-tls",
+                                    PolicyTypeName="SSLNegotiationPolicyType", PolicyAttributes=[
+                                        {"AttributeName": "Reference-Security-Policy",
+                                         "AttributeValue": "ELBSecurityPolicy-TLS-1-2-2017-01"}])
+    elb.set_load_balancer_policies_of_listener(LoadBalancerName="good-clb-https", LoadBalancerPort=443,
+                                               PolicyNames=["good-tls"])
+    elb.modify_load_balancer_attributes(LoadBalancerName="good-clb-https", LoadBalancerAttributes={
+        "CrossZoneLoadBalancing": {"Enabled": True},
+        "ConnectionDraining": {"Enabled": True, "Timeout": 300},
+        "AccessLog": {"Enabled": True, "S3BucketName": "good-access-logs", "EmitInterval": 60}})
+
+    print("WAFv2 (moto)")
+    waf = moto_client("wafv2")
+    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"}
+    ids["bad-web-acl-empty"] = waf.create_web_acl(Name="bad-web-acl-empty", Scope="REGIONAL",
+                                                  DefaultAction={"Allow": {}},
+                                                  VisibilityConfig=visibility)["Summary"]["ARN"]
+    ids["good-web-acl"] = waf.create_web_acl(
+        Name="good-web-acl", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+        Rules=[{"Name": "common", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS",
+                                                            "Name": "AWSManagedRulesCommonRuleSet"}}}])[
+        "Summary"]["ARN"]
+    waf.associate_web_acl(WebACLArn=ids["good-web-acl"], ResourceArn=ids["good-alb-https"])
+    waf.put_logging_configuration(LoggingConfiguration={
+        "ResourceArn": ids["good-web-acl"],
+        "LogDestinationConfigs": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:aws-waf-logs-good"]})
+    ids["good-web-acl-edge"] = waf.create_web_acl(
+        Name="good-web-acl-edge", Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+        Rules=[{"Name": "common", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS",
+                                                            "Name": "AWSManagedRulesCommonRuleSet"}}}])[
+        "Summary"]["ARN"]
+
+    print("CloudFront (moto)")
+    cf = moto_client("cloudfront")
+    for name, good_one in (("bad-distribution", False), ("good-distribution", True)):
+        config = {
+            "CallerReference": name, "Comment": name, "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{
+                "Id": "origin",
+                "DomainName": ("good-access-logs" if good_one else "vanished-origin-bucket") + ".s3.amazonaws.com",
+                "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "origin",
+                                     "ViewerProtocolPolicy": "redirect-to-https" if good_one else "allow-all",
+                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {
+                                         "Forward": "none"}}, "TrustedSigners": {"Enabled": False, "Quantity": 0}},
+        }
+        if good_one:
+            oac = cf.create_origin_access_control(OriginAccessControlConfig={
+                "Name": "good-oac", "SigningProtocol": "sigv4", "SigningBehavior": "always",
+                "OriginAccessControlOriginType": "s3"})["OriginAccessControl"]["Id"]
+            config["Origins"]["Items"][0]["OriginAccessControlId"] = oac
+            config.update(WebACLId=ids["good-web-acl-edge"], ViewerCertificate={
+                "ACMCertificateArn": ids["good-cert"], "SSLSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "TLSv1.2_2021"})
+            config.update(DefaultRootObject="index.html",
+                          Logging={"Enabled": True, "IncludeCookies": False,
+                                   "Bucket": "good-access-logs.s3.amazonaws.com", "Prefix": "cf/"})
+        ids[name] = cf.create_distribution(DistributionConfig=config)["Distribution"]["ARN"]
+
+    print("API Gateway v2 (moto)")
+    v2 = moto_client("apigatewayv2")
+    for name, auth in (("bad-http-api", "NONE"), ("good-http-api", "AWS_IAM")):
+        api = v2.create_api(Name=name, ProtocolType="HTTP")["ApiId"]
+        ids[name] = api
+        v2.create_route(ApiId=api, RouteKey="GET /items", AuthorizationType=auth)
+        kw = {}
+        if name.startswith("good"):
+            kw["AccessLogSettings"] = {"DestinationArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:good-api-logs",
+                                       "Format": "$context.requestId"}
+        v2.create_stage(ApiId=api, StageName="prod", **kw)
+
+    print("ECS (moto)")
+    ecs = moto_client("ecs")
+    ecs.create_cluster(clusterName="bad-ecs-cluster")
+    ecs.create_cluster(clusterName="good-ecs-cluster", settings=[{"name": "containerInsights", "value": "enabled"}])
+    ecs.register_task_definition(family="bad-task", networkMode="host", containerDefinitions=[{
+        "name": "app", "image": "public.ecr.aws/docker/library/busybox:latest", "memory": 128, "privileged": True,
+        "environment": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "not-a-real-secret"}]}])
+    ecs.register_task_definition(
+        family="good-task", networkMode="awsvpc", taskRoleArn=ids["good-role-codebuild"],
+        containerDefinitions=[{
+            "name": "app", "image": "public.ecr.aws/docker/library/busybox:latest", "memory": 128,
+            "privileged": False, "user": "1000", "readonlyRootFilesystem": True,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "good-ecs-logs",
+                                                                    "awslogs-region": REGION,
+                                                                    "awslogs-stream-prefix": "app"}},
+            "environment": [{"name": "STAGE", "value": "production"}]}])
+    for cluster, name, task, public in (("bad-ecs-cluster", "bad-ecs-service", "bad-task", "ENABLED"),
+                                        ("good-ecs-cluster", "good-ecs-service", "good-task", "DISABLED")):
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=task, desiredCount=0,
+                           launchType="FARGATE", platformVersion="LATEST", networkConfiguration={"awsvpcConfiguration": {
+                               "subnets": subnets, "securityGroups": [sg], "assignPublicIp": public}})
+
+    print("EKS (moto)")
+    eks = moto_client("eks")
+    eks.create_cluster(name="bad-eks-public", version="1.23", roleArn=ids["good-role-codebuild"],
+                       resourcesVpcConfig={"subnetIds": subnets, "endpointPublicAccess": True,
+                                           "endpointPrivateAccess": False})
+    eks.create_cluster(name="good-eks-private", version="1.35", roleArn=ids["good-role-codebuild"],
+                       resourcesVpcConfig={"subnetIds": subnets, "endpointPublicAccess": False,
+                                           "endpointPrivateAccess": True},
+                       encryptionConfig=[{"resources": ["secrets"],
+                                          "provider": {"keyArn": ids["good-kms-key:arn"]}}],
+                       logging={"clusterLogging": [{"types": ["api", "audit", "authenticator",
+                                                              "controllerManager", "scheduler"],
+                                                    "enabled": True}]})
+
+    print("Auto Scaling (moto)")
+    asg = moto_client("autoscaling")
+    asg.create_launch_configuration(LaunchConfigurationName="bad-launch-config", ImageId="ami-12c6146b",
+                                    InstanceType="t3.micro", AssociatePublicIpAddress=True,
+                                    MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"})
+    asg.create_launch_configuration(LaunchConfigurationName="good-launch-config", ImageId="ami-12c6146b",
+                                    InstanceType="t3.micro", AssociatePublicIpAddress=False,
+                                    MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="bad-asg-one-az", LaunchConfigurationName="bad-launch-config",
+                                  MinSize=0, MaxSize=1, VPCZoneIdentifier=subnets[0])
+    template = ec2.create_launch_template(LaunchTemplateName="good-template", LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": "t3.micro",
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"}})["LaunchTemplate"]["LaunchTemplateId"]
+    asg.create_auto_scaling_group(AutoScalingGroupName="good-asg",
+                                  LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+                                  MinSize=0, MaxSize=2, VPCZoneIdentifier=",".join(subnets),
+                                  HealthCheckType="ELB", HealthCheckGracePeriod=300)
+
+
+# ---------------------------------------------------------------------------------------
 # Read-back: what a scanner will see
 # ---------------------------------------------------------------------------------------
 def credential_report(iam) -> list[dict]:
@@ -1381,6 +1619,7 @@ def main() -> int:
         seed_ecr()
         seed_codebuild()
         seed_inspector()
+        seed_breadth()
         seed_account_public_access_block()
         os.makedirs(STATE, exist_ok=True)
         with open(os.path.join(STATE, "seeded.json"), "w") as f:

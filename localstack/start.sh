@@ -135,6 +135,15 @@ export AWS_ENDPOINT_URL_BACKUP=$moto_url
 export AWS_ENDPOINT_URL_ECR=$moto_url
 export AWS_ENDPOINT_URL_CODEBUILD=$moto_url
 export AWS_ENDPOINT_URL_INSPECTOR2=$moto_url
+export AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING=$moto_url
+export AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=$moto_url
+export AWS_ENDPOINT_URL_CLOUDFRONT=$moto_url
+export AWS_ENDPOINT_URL_APIGATEWAYV2=$moto_url
+export AWS_ENDPOINT_URL_WAFV2=$moto_url
+export AWS_ENDPOINT_URL_DYNAMODB=$moto_url
+export AWS_ENDPOINT_URL_ECS=$moto_url
+export AWS_ENDPOINT_URL_EKS=$moto_url
+export AWS_ENDPOINT_URL_AUTO_SCALING=$moto_url
 # Security Lake: neither emulates it (moto answers HTTP 500); it stays on LocalStack,
 # which answers 501 InternalFailure, so its type is a gap.
 # IAM Access Analyzer: neither emulates it; it stays on LocalStack, which answers

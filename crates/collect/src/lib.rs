@@ -14,6 +14,7 @@ mod options;
 pub mod policy;
 mod registry;
 mod services;
+mod shape;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -333,7 +334,16 @@ fn coverage(
                 .iter()
                 .filter(|g| {
                     let action = format!("{}:{}", g.service, g.operation);
+                    // Two collectors may call the same action (classic and v2 load
+                    // balancers, REST and HTTP APIs): a listing gap names its types,
+                    // and those say whose it is.
+                    let mine = g.resource_types.is_empty()
+                        || g.resource_types.iter().any(|t| {
+                            vigil_inventory::service_of_type(t)
+                                .is_none_or(|s| s == collector.service)
+                        });
                     collector.actions.contains(&action.as_str())
+                        && mine
                         && (region == GLOBAL_REGION || g.region == region)
                 })
                 .collect();

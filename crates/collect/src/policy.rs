@@ -14,7 +14,9 @@ use crate::registry::COLLECTORS;
 /// `GenerateCredentialReport` only asks IAM to build the report that
 /// `GetCredentialReport` reads; it changes nothing in the account.
 pub const READ_ONLY_PREFIXES: &[&str] = &["Describe", "List", "Get", "BatchGet"];
-pub const READ_ONLY_EXCEPTIONS: &[&str] = &["iam:GenerateCredentialReport"];
+/// API Gateway authorises its management API by HTTP verb: `apigateway:GET` is every
+/// read of APIs, stages, routes and integrations, and nothing else.
+pub const READ_ONLY_EXCEPTIONS: &[&str] = &["iam:GenerateCredentialReport", "apigateway:GET"];
 
 /// Is this IAM action read-only by Vigil's definition?
 pub fn is_read_only(action: &str) -> bool {

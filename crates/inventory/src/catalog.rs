@@ -195,6 +195,53 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
         "aws.securitylake.data_lake",
         "Amazon Security Lake data lake in a region",
     ),
+    regional(
+        "aws.elbv2.load_balancer",
+        "Application, network or gateway load balancer with listeners and attributes",
+    ),
+    regional(
+        "aws.elb.load_balancer",
+        "Classic load balancer with listeners, TLS policy and attributes",
+    ),
+    global(
+        "aws.cloudfront.distribution",
+        "CloudFront distribution with origins, protocols, TLS, WAF and logging",
+    ),
+    regional("aws.apigateway.rest_api", "API Gateway REST API"),
+    regional(
+        "aws.apigateway.stage",
+        "API Gateway REST API stage with logging, tracing, cache and WAF settings",
+    ),
+    regional(
+        "aws.apigatewayv2.api",
+        "API Gateway HTTP or WebSocket API with its routes",
+    ),
+    regional(
+        "aws.apigatewayv2.stage",
+        "API Gateway HTTP or WebSocket API stage",
+    ),
+    regional(
+        "aws.wafv2.web_acl",
+        "WAFv2 web ACL with its rules and logging",
+    ),
+    regional("aws.acm.certificate", "ACM certificate"),
+    regional("aws.dynamodb.table", "DynamoDB table"),
+    regional(
+        "aws.sqs.queue",
+        "SQS queue with encryption and access policy",
+    ),
+    regional("aws.ecs.cluster", "ECS cluster"),
+    regional("aws.ecs.service", "ECS service"),
+    regional(
+        "aws.ecs.task_definition",
+        "Latest active revision of an ECS task-definition family, with its containers",
+    ),
+    regional("aws.eks.cluster", "EKS cluster"),
+    regional("aws.autoscaling.group", "Auto Scaling group"),
+    regional(
+        "aws.autoscaling.launch_configuration",
+        "Auto Scaling launch configuration",
+    ),
 ];
 
 /// Every relation kind Vigil knows.
@@ -262,6 +309,14 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     RelationKindInfo {
         name: "manages",
         description: "Systems Manager managed instance is this EC2 instance; Config remediation fixes what this Config rule finds",
+    },
+    RelationKindInfo {
+        name: "forwards_to",
+        description: "load balancer, distribution or API sends requests to a backend (instance, function, origin bucket)",
+    },
+    RelationKindInfo {
+        name: "protected_by",
+        description: "load balancer, API stage or distribution is protected by a WAF web ACL",
     },
 ];
 
