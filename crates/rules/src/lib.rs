@@ -8,6 +8,7 @@
 //!                                              Mutelist::apply ◄────────────┘
 //! ```
 
+pub mod access;
 mod eval;
 pub mod expr;
 mod finding;
