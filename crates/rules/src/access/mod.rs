@@ -53,6 +53,8 @@ mod tri;
 mod variables;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use answer::{
