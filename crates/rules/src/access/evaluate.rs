@@ -20,7 +20,7 @@
 use serde::Serialize;
 
 use super::answer::{
-    Answer, Decision, Layer, LayerKind, LayerOutcome, PolicyRef, PolicyTrace, Undecided,
+    Answer, Decision, Element, Layer, LayerKind, LayerOutcome, PolicyRef, PolicyTrace, Undecided,
 };
 use super::context::{EMPTY_CONTEXT, Lookup, RequestContext};
 use super::principal::{NamedPolicy, Principal, PrincipalKind, arn_field};
@@ -396,7 +396,10 @@ pub fn evaluate(principal: &Principal, request: &Request) -> Answer {
                         .checks
                         .iter()
                         .filter(|c| c.outcome.is_unknown())
-                        .map(|c| format!("{}: {}", c.element, c.detail))
+                        .map(|c| match c.element {
+                            Element::Condition { .. } => c.detail.clone(),
+                            _ => format!("{}: {}", c.element, c.detail),
+                        })
                         .collect::<Vec<_>>()
                         .join("; ");
                     undecided.push(Undecided {
@@ -441,7 +444,7 @@ pub fn evaluate(principal: &Principal, request: &Request) -> Answer {
     }
 
     let notes = notes(principal, request, cross, scps_apply, is_root);
-    let reasons = reasons(
+    let mut reasons = reasons(
         decision,
         &parts,
         &policies,
@@ -450,6 +453,19 @@ pub fn evaluate(principal: &Principal, request: &Request) -> Answer {
         cross.unwrap_or(false),
         kind,
     );
+    if decision == Decision::Conditional {
+        let mut keys: Vec<&str> = undecided
+            .iter()
+            .flat_map(|u| u.keys.iter().map(String::as_str))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        reasons.push(if keys.is_empty() {
+            "the decision depends on statements Vigil cannot decide (see undecided)".to_owned()
+        } else {
+            format!("the decision depends on unknown {}", keys.join(", "))
+        });
+    }
     Answer {
         decision,
         principal: principal.arn.clone(),
@@ -621,12 +637,8 @@ fn reasons(
                 );
             }
         }
-        Decision::Conditional => {
-            out.push(
-                "the decision depends on request context that is not known (see undecided)"
-                    .to_owned(),
-            );
-        }
+        // Said from the undecided statements, by the caller.
+        Decision::Conditional => {}
     }
     out.dedup();
     out

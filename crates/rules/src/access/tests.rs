@@ -362,6 +362,14 @@ fn an_undecidable_condition_makes_the_answer_conditional() {
     assert_eq!(u.sid.as_deref(), Some("WithMfa"));
     assert_eq!(u.keys, vec!["aws:MultiFactorAuthPresent"]);
     assert_eq!(u.policy.as_ref().unwrap().name, "mfa");
+    assert_eq!(
+        a.reasons,
+        vec!["the decision depends on unknown aws:MultiFactorAuthPresent"]
+    );
+    assert_eq!(
+        u.why,
+        "Bool on `aws:MultiFactorAuthPresent`: its value is unknown"
+    );
     assert!(
         a.to_string()
             .contains("undecided: identity policy `mfa` statement 0 (Sid `WithMfa`)")
