@@ -136,6 +136,11 @@ impl Principal {
         self
     }
 
+    /// A policy the user receives as a member of `group`.
+    pub fn with_group_policy(self, group: impl Into<String>, policy: NamedPolicy) -> Principal {
+        self.with_policy(policy.via_group(group))
+    }
+
     pub fn with_boundary(mut self, policy: NamedPolicy) -> Principal {
         self.permissions_boundary = Some(policy);
         self

@@ -176,6 +176,32 @@ fn an_explicit_deny_anywhere_wins() {
     );
 }
 
+/// "For an IAM user, these include user policies and policies from groups to which the
+/// user belongs." (EVAL_LOGIC) A group's policy allows, and a group's Deny wins, and
+/// the explanation names the group.
+#[test]
+fn group_policies_are_identity_policies() {
+    let managed = NamedPolicy::managed(
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        doc(allow("s3:Get*", "*")),
+    );
+    let p = alice().with_group_policy("readers", managed);
+    let a = get(&p, "s3:GetObject", BUCKET_OBJ);
+    assert_eq!(a.decision, Decision::Allowed);
+    assert_eq!(
+        a.reasons,
+        vec![
+            "identity policy `AmazonS3ReadOnlyAccess` (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess) via group `readers` statement 0 allows it"
+        ]
+    );
+    assert_eq!(a.policies[0].policy.via_group.as_deref(), Some("readers"));
+    let q = p.with_group_policy("quarantine", policy("deny-all", deny("*", "*")));
+    assert_eq!(
+        get(&q, "s3:GetObject", BUCKET_OBJ).decision,
+        Decision::ExplicitlyDenied
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // Elements.
 
