@@ -341,78 +341,9 @@ pub fn evaluate(principal: &Principal, request: &Request) -> Answer {
         Decision::Conditional
     };
 
-    // The undecided parts the decision depends on: those whose value changes the
-    // decision for some values of the other undecided parts. Their undecided
-    // statements are what the answer depends on.
-    let unknown_parts: Vec<Part> = PARTS
-        .into_iter()
-        .filter(|&p| parts.get(p).is_unknown())
-        .collect();
-    let relevant: Vec<Part> = unknown_parts
-        .iter()
-        .copied()
-        .filter(|&part| {
-            let others: Vec<Part> = unknown_parts
-                .iter()
-                .copied()
-                .filter(|&o| o != part)
-                .collect();
-            (0u32..1 << others.len()).any(|bits| {
-                let completed = others.iter().enumerate().fold(parts, |acc, (i, &o)| {
-                    acc.with(o, Tri::from(bits & (1 << i) != 0))
-                });
-                settings.iter().any(|&c| {
-                    completed.with(part, Tri::Yes).decide(c, kind)
-                        != completed.with(part, Tri::No).decide(c, kind)
-                })
-            })
-        })
-        .collect();
     if decision == Decision::Conditional {
-        for p in &policies {
-            for s in &p.statements {
-                let layer = p.policy.layer.kind();
-                let counts = relevant.iter().any(|&part| match part {
-                    Part::Deny => s.effect == Effect::Deny && s.applies.is_unknown(),
-                    _ if s.effect == Effect::Deny => false,
-                    Part::Identity => layer == LayerKind::Identity && s.applies.is_unknown(),
-                    Part::Boundary => layer == LayerKind::Boundary && s.applies.is_unknown(),
-                    Part::Scp => match &p.policy.layer {
-                        Layer::Scp { level, .. } => {
-                            scp_levels[*level].is_unknown() && s.applies.is_unknown()
-                        }
-                        _ => false,
-                    },
-                    Part::Direct | Part::Role | Part::Account => {
-                        s.grants.as_ref().is_some_and(|g| match part {
-                            Part::Direct => g.direct.is_unknown(),
-                            Part::Role => g.role.is_unknown(),
-                            _ => g.account.is_unknown(),
-                        })
-                    }
-                });
-                if counts {
-                    let why = s
-                        .checks
-                        .iter()
-                        .filter(|c| c.outcome.is_unknown())
-                        .map(|c| match c.element {
-                            Element::Condition { .. } => c.detail.clone(),
-                            _ => format!("{}: {}", c.element, c.detail),
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    undecided.push(Undecided {
-                        policy: Some(p.policy.clone()),
-                        statement: Some(s.index),
-                        sid: s.sid.clone(),
-                        effect: Some(s.effect),
-                        keys: s.unknown_keys.clone(),
-                        why,
-                    });
-                }
-            }
-        }
+        let relevant = relevant_parts(&parts, &settings, kind);
+        undecided.extend(undecided_statements(&relevant, &policies, &scp_levels));
     }
 
     let mut layers = Vec::new();
@@ -478,6 +409,87 @@ pub fn evaluate(principal: &Principal, request: &Request) -> Answer {
         notes,
         policies,
     }
+}
+
+/// The undecided parts the decision depends on: those whose value changes the
+/// decision for some values of the other undecided parts.
+fn relevant_parts(parts: &Parts, settings: &[bool], kind: ResourceKind) -> Vec<Part> {
+    let unknown: Vec<Part> = PARTS
+        .into_iter()
+        .filter(|&p| parts.get(p).is_unknown())
+        .collect();
+    unknown
+        .iter()
+        .copied()
+        .filter(|&part| {
+            let others: Vec<Part> = unknown.iter().copied().filter(|&o| o != part).collect();
+            (0u32..1 << others.len()).any(|bits| {
+                let completed = others.iter().enumerate().fold(*parts, |acc, (i, &o)| {
+                    acc.with(o, Tri::from(bits & (1 << i) != 0))
+                });
+                settings.iter().any(|&c| {
+                    completed.with(part, Tri::Yes).decide(c, kind)
+                        != completed.with(part, Tri::No).decide(c, kind)
+                })
+            })
+        })
+        .collect()
+}
+
+/// The undecided statements behind the relevant parts: what a conditional answer
+/// depends on.
+fn undecided_statements(
+    relevant: &[Part],
+    policies: &[PolicyTrace],
+    scp_levels: &[Tri],
+) -> Vec<Undecided> {
+    let mut out = Vec::new();
+    for p in policies {
+        let layer = p.policy.layer.kind();
+        for s in &p.statements {
+            let counts = relevant.iter().any(|&part| match part {
+                Part::Deny => s.effect == Effect::Deny && s.applies.is_unknown(),
+                _ if s.effect == Effect::Deny => false,
+                Part::Identity => layer == LayerKind::Identity && s.applies.is_unknown(),
+                Part::Boundary => layer == LayerKind::Boundary && s.applies.is_unknown(),
+                Part::Scp => match &p.policy.layer {
+                    Layer::Scp { level, .. } => {
+                        scp_levels[*level].is_unknown() && s.applies.is_unknown()
+                    }
+                    _ => false,
+                },
+                Part::Direct | Part::Role | Part::Account => {
+                    s.grants.as_ref().is_some_and(|g| match part {
+                        Part::Direct => g.direct.is_unknown(),
+                        Part::Role => g.role.is_unknown(),
+                        _ => g.account.is_unknown(),
+                    })
+                }
+            });
+            if !counts {
+                continue;
+            }
+            let why = s
+                .checks
+                .iter()
+                .filter(|c| c.outcome.is_unknown())
+                .map(|c| match c.element {
+                    Element::Condition { .. } => c.detail.clone(),
+                    _ => format!("{}: {}", c.element, c.detail),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push(Undecided {
+                policy: Some(p.policy.clone()),
+                statement: Some(s.index),
+                sid: s.sid.clone(),
+                effect: Some(s.effect),
+                keys: s.unknown_keys.clone(),
+                why,
+            });
+        }
+    }
+    out
 }
 
 fn notes(
