@@ -1038,9 +1038,19 @@ fn rules_show_prints_the_title_mappings_and_fixtures() {
         .assert_stdout_contains("Mappings")
         .assert_stdout_contains("CAF: Preventive / Data protection")
         .assert_stdout_contains("SEC08-BP04")
-        .assert_stdout_contains("S3.14")
         .assert_stdout_contains("Fixtures (")
         .assert_stdout_contains("versioning suspended or never enabled");
+    // Compliance references of every framework, CIS v5.0.0 renumbered, FSBP ids only
+    // where FSBP has the control.
+    vigil(&["rules", "show", "s3_bucket_denies_insecure_transport"])
+        .assert_code(0)
+        .assert_stdout_contains("CIS AWS Foundations Benchmark v4.0.1: 2.1.1")
+        .assert_stdout_contains("CIS AWS Foundations Benchmark v5.0.0: 2.1.1")
+        .assert_stdout_contains("AWS Foundational Security Best Practices v1.0.0: S3.5");
+    vigil(&["rules", "show", "iam_root_no_access_keys"])
+        .assert_code(0)
+        .assert_stdout_contains("CIS AWS Foundations Benchmark v4.0.1: 1.4")
+        .assert_stdout_contains("CIS AWS Foundations Benchmark v5.0.0: 1.3");
 }
 
 #[test]
