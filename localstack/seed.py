@@ -876,7 +876,10 @@ def seed_ssm() -> None:
 def seed_moto_services() -> None:
     print("GuardDuty / Security Hub / Macie (moto)")
     gd = client("guardduty")
-    ids["bad-guardduty-detector"] = gd.create_detector(Enable=False)["DetectorId"]
+    ids["bad-guardduty-detector"] = gd.create_detector(Enable=False, Features=[
+        {"Name": name, "Status": "DISABLED"} for name in (
+            "S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+            "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")])["DetectorId"]
     plant("guardduty", "guardduty_enabled_all_regions", "region", "GuardDuty detector exists but is disabled")
     # Security Hub: deliberately never enabled (DescribeHub answers InvalidAccessException).
     plant("securityhub", "securityhub_enabled_all_regions", "region", "Security Hub not enabled")
@@ -1096,6 +1099,9 @@ def seed_breadth() -> None:
         "CertificateArn"]
     cert, key = self_signed_cert("good-cert.example.test", now - dt.timedelta(days=1), now + dt.timedelta(days=300))
     ids["good-cert"] = acm.import_certificate(Certificate=cert.encode(), PrivateKey=key.encode())["CertificateArn"]
+    # moto's load balancers and distributions look certificates up in moto's own ACM.
+    ids["certificate-in-moto"] = moto_client("acm").import_certificate(
+        Certificate=cert.encode(), PrivateKey=key.encode())["CertificateArn"]
 
     print("API Gateway REST (LocalStack)")
     apigw = client("apigateway")
@@ -1154,14 +1160,17 @@ def seed_breadth() -> None:
                 {"Key": "access_logs.s3.bucket", "Value": "good-access-logs"}])
             elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
                                   SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-                                  Certificates=[{"CertificateArn": ids["good-cert"]}],
+                                  Certificates=[{"CertificateArn": ids["certificate-in-moto"]}],
                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
             elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
                 {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
                                                         "StatusCode": "HTTP_301"}}])
         else:
             elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
-                {"Key": "routing.http.desync_mitigation_mode", "Value": "monitor"}])
+                {"Key": "routing.http.desync_mitigation_mode", "Value": "monitor"},
+                {"Key": "deletion_protection.enabled", "Value": "false"},
+                {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "false"},
+                {"Key": "access_logs.s3.enabled", "Value": "false"}])
             elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
 
@@ -1172,7 +1181,7 @@ def seed_breadth() -> None:
                                          "InstancePort": 80}])
     elb.create_load_balancer(LoadBalancerName="good-clb-https", Subnets=subnets, SecurityGroups=[sg],
                              Listeners=[{"Protocol": "HTTPS", "LoadBalancerPort": 443, "InstanceProtocol": "HTTP",
-                                         "InstancePort": 80, "SSLCertificateId": ids["good-cert"]}])
+                                         "InstancePort": 80, "SSLCertificateId": ids["certificate-in-moto"]}])
     elb.create_load_balancer_policy(LoadBalancerName="good-clb-https", PolicyName="good-tls",
                                     PolicyTypeName="SSLNegotiationPolicyType", PolicyAttributes=[
                                         {"AttributeName": "Reference-Security-Policy",
@@ -1200,12 +1209,15 @@ def seed_breadth() -> None:
     waf.put_logging_configuration(LoggingConfiguration={
         "ResourceArn": ids["good-web-acl"],
         "LogDestinationConfigs": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:aws-waf-logs-good"]})
-    ids["good-web-acl-edge"] = waf.create_web_acl(
-        Name="good-web-acl-edge", Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
+    ids["good-edge-acl"] = waf.create_web_acl(
+        Name="good-edge-acl", Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=visibility,
         Rules=[{"Name": "common", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility,
                 "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS",
                                                             "Name": "AWSManagedRulesCommonRuleSet"}}}])[
         "Summary"]["ARN"]
+    waf.put_logging_configuration(LoggingConfiguration={
+        "ResourceArn": ids["good-edge-acl"],
+        "LogDestinationConfigs": [f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-waf-logs-edge"]})
 
     print("CloudFront (moto)")
     cf = moto_client("cloudfront")
@@ -1226,8 +1238,8 @@ def seed_breadth() -> None:
                 "Name": "good-oac", "SigningProtocol": "sigv4", "SigningBehavior": "always",
                 "OriginAccessControlOriginType": "s3"})["OriginAccessControl"]["Id"]
             config["Origins"]["Items"][0]["OriginAccessControlId"] = oac
-            config.update(WebACLId=ids["good-web-acl-edge"], ViewerCertificate={
-                "ACMCertificateArn": ids["good-cert"], "SSLSupportMethod": "sni-only",
+            config.update(WebACLId=ids["good-edge-acl"], ViewerCertificate={
+                "ACMCertificateArn": ids["certificate-in-moto"], "SSLSupportMethod": "sni-only",
                 "MinimumProtocolVersion": "TLSv1.2_2021"})
             config.update(DefaultRootObject="index.html",
                           Logging={"Enabled": True, "IncludeCookies": False,
@@ -1299,6 +1311,61 @@ def seed_breadth() -> None:
                                   LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
                                   MinSize=0, MaxSize=2, VPCZoneIdentifier=",".join(subnets),
                                   HealthCheckType="ELB", HealthCheckGracePeriod=300)
+    # Planted problems and clean resources of this section, as the emulators keep them.
+    plant("sqs", "sqs_queue_encrypted", "bad-queue-public", "neither SSE-SQS nor a KMS key")
+    plant("sqs", "sqs_queue_not_public", "bad-queue-public", "Principal * may send")
+    plant("acm", "acm_certificate_not_expiring", "bad-cert-expiring", "expires in 10 days")
+    plant("apigateway", "apigateway_rest_api_methods_authorized", "bad-rest-api", "GET / needs no authorisation")
+    plant("apigateway", "apigatewayv2_route_authorization", "bad-http-api", "GET /items route has no authoriser")
+    plant("apigateway", "apigatewayv2_stage_access_logging", "bad-http-api", "prod stage without access logs")
+    plant("dynamodb", "dynamodb_table_pitr_enabled", "bad-table-plain", "no point-in-time recovery")
+    plant("dynamodb", "dynamodb_table_deletion_protection", "bad-table-plain", "no deletion protection")
+    plant("dynamodb", "dynamodb_table_cmk_encrypted", "bad-table-plain", "AWS owned key")
+    plant("elbv2", "elbv2_alb_desync_mitigation_mode", "bad-alb-http", "desync mitigation in monitor mode")
+    plant("elbv2", "elbv2_alb_http_redirects_to_https", "bad-alb-http", "HTTP listener forwards instead of redirecting")
+    plant("elbv2", "elbv2_deletion_protection_enabled", "bad-alb-http", "deletion protection off")
+    plant("elbv2", "elbv2_internet_facing_no_plain_http", "bad-alb-http", "internet-facing on plain HTTP")
+    plant("elbv2", "elbv2_listeners_encrypted", "bad-alb-http", "HTTP listener")
+    plant("elbv2", "elbv2_alb_access_logging_enabled", "bad-alb-http", "no access logs")
+    plant("elbv2", "elbv2_alb_drops_invalid_headers", "bad-alb-http", "invalid headers passed on")
+    plant("elb", "elb_classic_access_logging_enabled", "bad-clb-http", "no access logs")
+    plant("elb", "elb_classic_connection_draining_enabled", "bad-clb-http", "no connection draining")
+    plant("elb", "elb_classic_cross_zone_enabled", "bad-clb-http", "no cross-zone balancing")
+    plant("elb", "elb_classic_internet_facing_no_plain_http", "bad-clb-http", "internet-facing on plain HTTP")
+    plant("elb", "elb_classic_listeners_encrypted", "bad-clb-http", "HTTP listener")
+    plant("cloudfront", "cloudfront_default_root_object", "bad-distribution", "no default root object")
+    plant("cloudfront", "cloudfront_logging_enabled", "bad-distribution", "no access logs")
+    plant("cloudfront", "cloudfront_s3_origin_bucket_exists", "bad-distribution", "origin bucket vanished-origin-bucket does not exist")
+    plant("cloudfront", "cloudfront_viewer_https_required", "bad-distribution", "viewers may use HTTP")
+    plant("cloudfront", "cloudfront_waf_enabled", "bad-distribution", "no web ACL")
+    plant("ecs", "ecs_cluster_container_insights", "bad-ecs-cluster", "Container Insights off")
+    plant("ecs", "ecs_service_no_public_ip", "bad-ecs-service", "tasks get public IPs")
+    plant("ecs", "ecs_task_definition_logging_configured", "bad-task", "no log configuration")
+    plant("ecs", "ecs_task_definition_no_host_network", "bad-task", "host network mode")
+    plant("ecs", "ecs_task_definition_no_secrets_in_environment", "bad-task", "AWS_SECRET_ACCESS_KEY as a plain variable")
+    plant("ecs", "ecs_task_definition_non_root_user", "bad-task", "runs as root")
+    plant("ecs", "ecs_task_definition_not_privileged", "bad-task", "privileged container")
+    plant("ecs", "ecs_task_definition_readonly_root_filesystem", "bad-task", "writable root filesystem")
+    plant("eks", "eks_audit_logging", "bad-eks-public", "no audit logs")
+    plant("eks", "eks_endpoint_not_public", "bad-eks-public", "public API endpoint")
+    plant("eks", "eks_secrets_encrypted", "bad-eks-public", "no KMS envelope encryption")
+    plant("eks", "eks_supported_version", "bad-eks-public", "Kubernetes 1.23")
+    plant("autoscaling", "autoscaling_group_launch_template", "bad-asg-one-az", "launch configuration, not template")
+    plant("autoscaling", "autoscaling_group_multi_az", "bad-asg-one-az", "one Availability Zone")
+    plant("autoscaling", "autoscaling_launch_configuration_imdsv2", "bad-launch-config", "IMDSv1 allowed")
+    plant("autoscaling", "autoscaling_launch_configuration_no_public_ip", "bad-launch-config", "public IP addresses")
+    good("breadth", "good-queue-encrypted")
+    good("breadth", "good-table-protected")
+    good("breadth", "good-alb-https")
+    good("breadth", "good-asg")
+    good("breadth", "good-launch-config")
+    good("breadth", "good-ecs-cluster")
+    good("breadth", "good-ecs-service")
+    good("breadth", "good-task")
+    good("breadth", "good-eks-private")
+    good("breadth", "good-http-api")
+    good("breadth", "good-web-acl")
+    good("breadth", "good-cert")
 
 
 # ---------------------------------------------------------------------------------------

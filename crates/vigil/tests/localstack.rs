@@ -79,13 +79,37 @@ fn vigil(args: &[&str]) -> std::process::Output {
     out
 }
 
-/// Does the OCSF finding concern this resource (by name, or a substring of its id)?
+/// The ids seed.py gave the resources it created (`localstack/state/seeded.json`), for
+/// resources whose name is not in their id (an API's generated id, a certificate's ARN).
+fn seeded_ids() -> &'static std::collections::HashMap<String, String> {
+    static IDS: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let state = std::env::var("VIGIL_LOCALSTACK_STATE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join("localstack/state"));
+        std::fs::read_to_string(state.join("seeded.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|v| serde_json::from_value(v["ids"].clone()).ok())
+            .unwrap_or_default()
+    })
+}
+
+/// Does the OCSF finding concern this resource (by name, a substring of its id, or the
+/// id seed.py recorded for it)?
 fn about(event: &Value, resource: &str) -> bool {
     let r = &event["resources"][0];
-    r["name"]
-        .as_str()
-        .is_some_and(|name| name == resource || name.ends_with(&format!("/{resource}")))
-        || r["uid"].as_str().is_some_and(|uid| uid.contains(resource))
+    let uid = r["uid"].as_str().unwrap_or("");
+    r["name"].as_str().is_some_and(|name| {
+        name == resource
+            || name.ends_with(&format!("/{resource}"))
+            // Task definitions are named family:revision.
+            || name.starts_with(&format!("{resource}:"))
+    }) || uid.contains(resource)
+        || seeded_ids()
+            .get(resource)
+            .is_some_and(|id| id.len() >= 8 && uid.contains(id.as_str()))
 }
 
 fn rule_of(event: &Value) -> &str {

@@ -117,10 +117,8 @@ async fn web_acl(
             ResourceType::ApiGateway,
         ] {
             let protected = ctx
-                .detail(
+                .call(
                     "wafv2:ListResourcesForWebACL",
-                    &arn,
-                    &["WAFNonexistentItemException"],
                     client
                         .list_resources_for_web_acl()
                         .web_acl_arn(&arn)
@@ -128,12 +126,19 @@ async fn web_acl(
                         .send(),
                 )
                 .await;
-            for resource in protected
-                .iter()
-                .flatten()
-                .flat_map(|out| out.resource_arns())
-            {
-                ctx.relate(resource, "protected_by", &arn);
+            match protected {
+                Ok(out) => {
+                    for resource in out.resource_arns() {
+                        ctx.relate(resource, "protected_by", &arn);
+                    }
+                }
+                // Without the associations, "this load balancer has no web ACL" cannot
+                // be said: the region's web ACLs are incomplete as a graph, so rules
+                // that follow `protected_by` to them report ERROR.
+                Err(err) if err.code != "WAFNonexistentItemException" => {
+                    ctx.gap_types("wafv2:ListResourcesForWebACL", &[WEB_ACL], &err);
+                }
+                Err(_) => {}
             }
         }
     }
