@@ -94,36 +94,27 @@ pub fn evaluate_where(
                     runs += 1;
                     reset_touched();
                     take_excluded();
+                    let error = |reason: String| {
+                        let meta = Arc::clone(&metas[rule.id()]);
+                        finding(ctx, idx, &subject, meta, rule, Status::Error, Some(reason))
+                    };
+                    // Not judged: a service the rule reads was left out of the scan.
+                    let exclude = |reason: &str| {
+                        ctx.record_exclusion(rule.id(), &resource.account, reason);
+                        take_touched();
+                    };
                     let overruns = ctx.overruns(rule.id());
                     if overruns >= MAX_OVERRUNS {
-                        let meta = Arc::clone(&metas[rule.id()]);
-                        out.push(finding(
-                            ctx,
-                            idx,
-                            &subject,
-                            meta,
-                            rule,
-                            Status::Error,
-                            Some(format!(
-                                "not run: the rule overran its evaluation budget of {} ms {overruns} times in this scan",
-                                ctx.budget().as_millis()
-                            )),
-                        ));
+                        out.push(error(format!(
+                            "not run: the rule overran its evaluation budget of {} ms {overruns} times in this scan",
+                            ctx.budget().as_millis()
+                        )));
                         continue;
                     }
                     start_budget(ctx.budget());
                     let began = Instant::now();
                     if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
-                        let meta = Arc::clone(&metas[rule.id()]);
-                        out.push(finding(
-                            ctx,
-                            idx,
-                            &subject,
-                            meta,
-                            rule,
-                            Status::Error,
-                            Some(format!("tags not collected ({gap})")),
-                        ));
+                        out.push(error(format!("tags not collected ({gap})")));
                         continue;
                     }
                     if let Some(applies) = rule.applies_when() {
@@ -135,21 +126,11 @@ pub fn evaluate_where(
                             }
                             Err(reason) => {
                                 if let Some(why) = take_excluded() {
-                                    ctx.record_exclusion(rule.id(), &resource.account, &why);
+                                    exclude(&why);
                                     excluded += 1;
-                                    take_touched();
-                                    continue;
+                                } else {
+                                    out.push(error(format!("applies_when: {reason}")));
                                 }
-                                let meta = Arc::clone(&metas[rule.id()]);
-                                out.push(finding(
-                                    ctx,
-                                    idx,
-                                    &subject,
-                                    meta,
-                                    rule,
-                                    Status::Error,
-                                    Some(format!("applies_when: {reason}")),
-                                ));
                                 continue;
                             }
                         }
@@ -171,9 +152,8 @@ pub fn evaluate_where(
                     };
                     // A helper asked for a service left out of the scan: not judged.
                     if let Some(reason) = take_excluded() {
-                        ctx.record_exclusion(rule.id(), &resource.account, &reason);
+                        exclude(&reason);
                         excluded += 1;
-                        take_touched();
                         continue;
                     }
                     let (status, reason) = match outcome {

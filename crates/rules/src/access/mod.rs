@@ -47,6 +47,7 @@ mod answer;
 mod condition;
 mod context;
 mod evaluate;
+pub mod inventory;
 mod principal;
 mod statement;
 mod tri;
