@@ -88,3 +88,14 @@ pub fn enum_str<T: AsRef<str>>(value: Option<&T>) -> Value {
 pub fn ec2_id(ctx: &Ctx, kind: &str, id: &str) -> String {
     ctx.arn("ec2", &format!("{kind}/{id}"))
 }
+
+/// The Lambda function an API Gateway integration invokes, from its URI
+/// (`arn:aws:apigateway:R:lambda:path/2015-03-31/functions/<function ARN>/invocations`)
+/// or a bare function ARN (HTTP API proxy integrations).
+pub fn integration_function(uri: &str) -> Option<&str> {
+    let function = uri
+        .split("/functions/")
+        .nth(1)
+        .map_or(uri, |rest| rest.trim_end_matches("/invocations"));
+    function.starts_with("arn:aws:lambda:").then_some(function)
+}

@@ -44,6 +44,32 @@ pub enum Command {
     Config(ConfigCommand),
     /// Run as a service: scheduled scans, history, SIEM delivery, HTTP API.
     Daemon(DaemonArgs),
+    /// Why a principal can or cannot do an action on a resource, statement by
+    /// statement, offline from a snapshot (like the IAM policy simulator).
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Inventory snapshot(s) to read the principal and the resource from.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub snapshot: Vec<PathBuf>,
+    /// The IAM user or role ARN.
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// The action, such as `s3:GetObject`.
+    #[arg(long)]
+    pub action: String,
+    /// The resource ARN (`*` for actions without one).
+    #[arg(long, value_name = "ARN", default_value = "*")]
+    pub resource: String,
+    /// A known request context value, `key=value` (repeatable), such as
+    /// `aws:SourceIp=203.0.113.7`; keys not given stay unknown.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// `text` (default) or `json`.
+    #[arg(long, default_value = "text")]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

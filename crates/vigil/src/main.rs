@@ -5,6 +5,7 @@
 mod builtin;
 mod cli;
 mod daemon;
+mod explain;
 mod live;
 mod pack;
 mod rules_cmd;
@@ -105,6 +106,7 @@ fn main() -> ExitCode {
         Command::Rules(command) => rules_cmd::run(command),
         Command::Config(command) => daemon::config_command(command),
         Command::Daemon(args) => daemon::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,6 +16,24 @@ use vigil_score::{Attestations, score};
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::pack::{load_models, load_rules};
 
+/// Reads and merges snapshot files; an error names the file at fault.
+pub(crate) fn load_snapshots(paths: &[std::path::PathBuf]) -> Result<Snapshot> {
+    let mut merged: Option<Snapshot> = None;
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read snapshot {}", path.display()))?;
+        let one =
+            Snapshot::from_json(&text).with_context(|| format!("snapshot {}", path.display()))?;
+        match &mut merged {
+            Some(all) => all
+                .merge(one)
+                .with_context(|| format!("snapshot {}", path.display()))?,
+            None => merged = Some(one),
+        }
+    }
+    merged.context("no snapshot given")
+}
+
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let started_at = Utc::now();
     let rules = load_rules(&args.selection)?;
@@ -35,20 +53,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let snapshot = if args.snapshot.is_empty() {
         crate::live::run(&args.aws)?.snapshot
     } else {
-        let mut merged: Option<Snapshot> = None;
-        for path in &args.snapshot {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read snapshot {}", path.display()))?;
-            let one = Snapshot::from_json(&text)
-                .with_context(|| format!("snapshot {}", path.display()))?;
-            match &mut merged {
-                Some(all) => all
-                    .merge(one)
-                    .with_context(|| format!("snapshot {}", path.display()))?,
-                None => merged = Some(one),
-            }
-        }
-        merged.expect("at least one snapshot")
+        load_snapshots(&args.snapshot)?
     };
     let coverage = vigil_report::coverage::by_account(&snapshot.coverage);
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;

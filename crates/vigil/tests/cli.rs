@@ -1375,3 +1375,76 @@ fn config_validate_accepts_exactly_what_the_daemon_starts_with() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// vigil explain
+// ---------------------------------------------------------------------------------
+
+/// `vigil explain` answers from a snapshot, statement by statement: a role whose inline
+/// policy allows `s3:*` may read a bucket's objects, and is denied by the bucket
+/// policy's explicit Deny on deletes; exit status 0 when allowed, 1 otherwise.
+#[test]
+fn explain_says_why_a_role_can_or_cannot_act_on_a_bucket() {
+    let dir = TempDir::new().unwrap();
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let snapshot = json!({
+        "format": "vigil.snapshot/v1",
+        "resources": [
+            {"id": role, "type": "aws.iam.role", "account": ACCOUNT, "region": "global",
+             "properties": {"role_name": "app", "attached_policies": [], "inline_policies": [
+                {"name": "s3-all", "document": {"Statement": [
+                    {"Sid": "S3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}]}},
+            {"id": "arn:aws:s3:::data", "type": "aws.s3.bucket", "account": ACCOUNT, "region": "global",
+             "properties": {"policy": {"Statement": [
+                {"Sid": "NoDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+                 "Resource": "arn:aws:s3:::data/*"}]}}}
+        ]
+    });
+    let path = write(dir.path(), "iam.snapshot.json", &snapshot.to_string());
+    let allowed = vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        &role,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::data/report.csv",
+    ]);
+    allowed.assert_code(0).assert_stdout_contains("S3");
+    let denied = vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        &role,
+        "--action",
+        "s3:DeleteObject",
+        "--resource",
+        "arn:aws:s3:::data/report.csv",
+        "--format",
+        "json",
+    ]);
+    denied.assert_code(1);
+    let answer: Value = serde_json::from_str(&denied.stdout).unwrap();
+    assert_eq!(answer["decision"], "ExplicitlyDenied", "{answer}");
+    assert!(denied.stdout.contains("NoDeletes"), "{}", denied.stdout);
+    assert!(
+        answer["not_applied"]
+            .as_array()
+            .is_some_and(|n| n.len() == 2)
+    );
+    // Not a principal: an input error naming it.
+    vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        "arn:aws:s3:::data",
+        "--action",
+        "s3:GetObject",
+    ])
+    .assert_code(2)
+    .assert_stderr_contains("is not an IAM user or role");
+}

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use vigil_inventory::Resource;
 
 use crate::registry::{Collector, Scope};
-use crate::shape::put;
+use crate::shape::{integration_function, put};
 use crate::{Ctx, client, list_all, policy_document};
 
 pub const COLLECTOR: Collector = Collector {
@@ -149,11 +149,8 @@ fn integrated_functions(resource: &ApiResource) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(|(_, m)| m.method_integration()?.uri())
-        .filter_map(|uri| {
-            let rest = uri.split("/functions/").nth(1)?;
-            Some(rest.trim_end_matches("/invocations").to_owned())
-        })
-        .filter(|arn| arn.starts_with("arn:"))
+        .filter_map(integration_function)
+        .map(str::to_owned)
         .collect()
 }
 

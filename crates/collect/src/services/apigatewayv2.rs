@@ -9,7 +9,7 @@ use aws_sdk_apigatewayv2::types::Api;
 use serde_json::{Map, Value, json};
 
 use crate::registry::{Collector, Scope};
-use crate::shape::{enum_str, put};
+use crate::shape::{enum_str, integration_function, put};
 use crate::{Ctx, client};
 
 pub const COLLECTOR: Collector = Collector {
@@ -103,20 +103,13 @@ async fn api_resource(ctx: &Ctx, client: &Client, api: Api) -> Option<vigil_inve
         ),
     );
     put(&mut props, "routes", routes);
-    for uri in integrations
+    for function in integrations
         .iter()
         .flatten()
         .flat_map(|out| out.items())
-        .filter_map(|i| i.integration_uri())
+        .filter_map(|i| integration_function(i.integration_uri()?))
     {
-        // A Lambda proxy integration names the function's ARN (or the invocation URI).
-        let function = uri
-            .split("/functions/")
-            .nth(1)
-            .map_or(uri, |rest| rest.trim_end_matches("/invocations"));
-        if function.starts_with("arn:aws:lambda:") {
-            ctx.relate(&arn, "forwards_to", function);
-        }
+        ctx.relate(&arn, "forwards_to", function);
     }
     for stage in stages.iter().flatten().flat_map(|out| out.items()) {
         let Some(name) = stage.stage_name() else {
