@@ -95,6 +95,13 @@ pub const HELPERS: &[Helper] = &[
         literal_checks: &[],
     },
     Helper {
+        name: "policy_principals_without",
+        arities: &[3],
+        signature: "policy_principals_without(document, type, key) -> list(string)",
+        doc: "The principals of `type` (`AWS`, `Federated`, `Service`) that Allow statements name without testing the condition `key` (case-insensitive; a key starting with `:` matches any key ending so, such as `:sub` for `token.actions.githubusercontent.com:sub`), as bare values.",
+        literal_checks: &[],
+    },
+    Helper {
         name: "cidr_is_internet",
         arities: &[1],
         signature: "cidr_is_internet(cidr) -> bool",
@@ -561,6 +568,15 @@ impl EvalContext {
         add("policy_principals", |_, a| {
             let list = policy(a, 0, "policy_principals")?
                 .allowed_principals()
+                .into_iter()
+                .map(|p| Value::String(Arc::new(p)))
+                .collect();
+            Ok(Value::List(Arc::new(list)))
+        });
+        add("policy_principals_without", |_, a| {
+            const F: &str = "policy_principals_without";
+            let list = policy(a, 0, F)?
+                .principals_without(string(a, 1, F)?, string(a, 2, F)?)
                 .into_iter()
                 .map(|p| Value::String(Arc::new(p)))
                 .collect();

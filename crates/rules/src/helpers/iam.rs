@@ -244,6 +244,38 @@ impl Policy {
         })
     }
 
+    /// The principals of `kind` named by Allow statements that do not test the condition
+    /// `key`: who may act (typically assume a role) without, say, an `sts:ExternalId`
+    /// or an OIDC `sub`. Keys compare case-insensitively; a `key` starting with `:`
+    /// matches every key ending with it (`:sub` matches `<provider>:sub`).
+    pub fn principals_without(&self, kind: &str, key: &str) -> Vec<String> {
+        let key = key.to_ascii_lowercase();
+        let tests = |c: &Condition| {
+            let k = c.key.to_ascii_lowercase();
+            if key.starts_with(':') {
+                k.ends_with(&key)
+            } else {
+                k == key
+            }
+        };
+        let mut out: Vec<String> = self
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow && !s.conditions.iter().any(tests))
+            .flat_map(|s| match &s.principals {
+                Principals::Listed(list) => list
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(kind))
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Every principal named by an Allow statement, as `TYPE:value` (`AWS:arn:...`,
     /// `Service:ec2.amazonaws.com`, `*` for everyone).
     pub fn allowed_principals(&self) -> Vec<String> {
