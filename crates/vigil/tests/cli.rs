@@ -1433,7 +1433,7 @@ fn explain_says_why_a_role_can_or_cannot_act_on_a_bucket() {
     assert!(
         answer["not_applied"]
             .as_array()
-            .is_some_and(|n| n.len() == 2)
+            .is_some_and(|n| n.len() == 1)
     );
     // Not a principal: an input error naming it.
     vigil(&[

@@ -222,6 +222,8 @@ fn role_properties(role: &RoleDetail) -> Value {
         "inline_policies": inline_policies(role.role_policy_list()),
         "role_last_used": time(role.role_last_used().and_then(|u| u.last_used_date())),
         "is_service_linked": path.starts_with("/aws-service-role/"),
+        "permissions_boundary": role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
+        "instance_profiles": role.instance_profile_list().iter().map(|p| p.arn()).collect::<Vec<_>>(),
     })
 }
 
@@ -230,7 +232,12 @@ fn role_properties(role: &RoleDetail) -> Value {
 fn add_policy(ctx: &Ctx, policy: &ManagedPolicyDetail) {
     let Some(arn) = policy.arn() else { return };
     let aws_managed = is_aws_managed(arn);
-    if aws_managed && policy.attachment_count().unwrap_or(0) == 0 {
+    // An AWS managed policy used only as a permissions boundary is kept too: the
+    // boundary's document decides what the principal may do.
+    if aws_managed
+        && policy.attachment_count().unwrap_or(0) == 0
+        && policy.permissions_boundary_usage_count().unwrap_or(0) == 0
+    {
         return;
     }
     let mut properties = json!({
@@ -335,6 +342,13 @@ fn user_base_properties(user: &UserDetail) -> Map<String, Value> {
         inline_policies(user.user_policy_list()),
     );
     map.insert("groups".into(), json!(user.group_list()));
+    map.insert(
+        "permissions_boundary".into(),
+        json!(
+            user.permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+        ),
+    );
     map
 }
 
@@ -1314,6 +1328,7 @@ bob,arn:aws:iam::111122223333:user/bob,2025-01-09T10:12:44+00:00,false,no_inform
                 "attached_policies": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
                 "inline_policies": [{"name": "inline", "document": {"Version": "2012-10-17", "Statement": []}}],
                 "groups": ["Administrators"],
+                "permissions_boundary": null,
             })
         );
     }

@@ -1,8 +1,9 @@
 //! The engine's inputs read from the inventory graph: a user's or role's identity
 //! policies (inline, attached managed, and a user's groups'), its tags, and the
-//! resource's own policy where the inventory has one. What the inventory does not hold
-//! is said, never guessed: permissions boundaries and the account's OU chain are not
-//! collected yet, so an answer built here names them as not applied.
+//! resource's own policy where the inventory has one, and its permissions boundary.
+//! What the inventory does not hold is said, never guessed: the account's OU chain is
+//! not collected yet, so an answer built here names SCPs as not applied, and a boundary
+//! whose document is missing is an error rather than no boundary.
 
 use vigil_inventory::{Inventory, Resource};
 
@@ -14,6 +15,10 @@ use crate::helpers::iam::Policy;
 pub enum FromInventoryError {
     #[error("`{0}` is not an IAM user or role in the inventory")]
     NotAPrincipal(String),
+    #[error(
+        "{owner}: its permissions boundary {boundary} is not in the inventory (its document decides what the principal may do)"
+    )]
+    BoundaryMissing { owner: String, boundary: String },
     #[error("{owner}: {what} is not a policy document: {reason}")]
     BadPolicy {
         owner: String,
@@ -23,10 +28,8 @@ pub enum FromInventoryError {
 }
 
 /// What could not be taken into account, for the reader of the answer.
-pub const NOT_APPLIED: &[&str] = &[
-    "permissions boundaries are not collected yet: none is applied",
-    "the account's organisational-unit chain is not collected yet: no SCP is applied",
-];
+pub const NOT_APPLIED: &[&str] =
+    &["the account's organisational-unit chain is not collected yet: no SCP is applied"];
 
 /// A principal as the inventory knows it: a user (with its groups' policies) or a role.
 pub fn principal(inventory: &Inventory, id: &str) -> Result<Principal, FromInventoryError> {
@@ -42,6 +45,23 @@ pub fn principal(inventory: &Inventory, id: &str) -> Result<Principal, FromInven
         principal = principal.service_linked();
     }
     principal = principal.with_tags(node.tags.clone());
+    if let Some(boundary) = node.properties["permissions_boundary"].as_str() {
+        let document = inventory
+            .get(&format!("{boundary}#{}", node.account))
+            .or_else(|| inventory.get(boundary))
+            .map(|p| &p.properties["document"])
+            .filter(|d| !d.is_null())
+            .ok_or_else(|| FromInventoryError::BoundaryMissing {
+                owner: node.id.clone(),
+                boundary: boundary.to_owned(),
+            })?;
+        let policy = Policy::from_value(document).map_err(|e| FromInventoryError::BadPolicy {
+            owner: node.id.clone(),
+            what: format!("permissions boundary {boundary}"),
+            reason: e.to_string(),
+        })?;
+        principal = principal.with_boundary(NamedPolicy::managed(boundary, policy));
+    }
     for policy in own_policies(inventory, node)? {
         principal = principal.with_policy(policy);
     }
@@ -208,6 +228,55 @@ mod tests {
         assert!(matches!(
             principal(&inventory, "arn:aws:s3:::data"),
             Err(FromInventoryError::NotAPrincipal(_))
+        ));
+    }
+
+    /// A boundary limits: an admin role bounded to S3 reads cannot create users; a
+    /// boundary the inventory lacks is an error, not "no boundary".
+    #[test]
+    fn a_roles_permissions_boundary_is_applied() {
+        let account = "111111111111";
+        let boundary = format!("arn:aws:iam::{account}:policy/s3-read-only");
+        let role = |boundary: &str| {
+            Resource::new(
+                format!("arn:aws:iam::{account}:role/ops"),
+                "aws.iam.role",
+                account,
+                "global",
+            )
+            .with_property("attached_policies", json!([]))
+            .with_property(
+                "inline_policies",
+                json!([{"name": "admin", "document":
+                    {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]),
+            )
+            .with_property("permissions_boundary", json!(boundary))
+        };
+        let policy = Resource::new(&boundary, "aws.iam.policy", account, "global").with_property(
+            "document",
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}),
+        );
+        let inventory = Inventory::new(vec![role(&boundary), policy], vec![], vec![]).unwrap();
+        let ops = principal(&inventory, &format!("arn:aws:iam::{account}:role/ops")).unwrap();
+        let create = evaluate(
+            &ops,
+            &Request::new("iam:CreateUser", "*").in_account(account),
+        );
+        assert_eq!(create.decision, Decision::ImplicitlyDenied, "{create}");
+        let read = evaluate(
+            &ops,
+            &Request::new("s3:GetObject", "arn:aws:s3:::b/k").in_account(account),
+        );
+        assert_eq!(read.decision, Decision::Allowed, "{read}");
+        let missing = Inventory::new(
+            vec![role("arn:aws:iam::111111111111:policy/gone")],
+            vec![],
+            vec![],
+        )
+        .unwrap();
+        assert!(matches!(
+            principal(&missing, &format!("arn:aws:iam::{account}:role/ops")),
+            Err(FromInventoryError::BoundaryMissing { .. })
         ));
     }
 }
