@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const TOKEN: &str = "daemon-test-token";
+/// Secrets of the webhook sink: a token in its URL's query string and one in a header.
+/// The receiver echoes the request when it refuses (as some SIEM front ends do); neither
+/// may reach the daemon's log or its store.
+const SINK_QUERY_SECRET: &str = "sink-query-s3cret-4711";
+const SINK_HEADER_SECRET: &str = "sink-header-s3cret-0815";
 const BUCKET: &str = "vigil-daemon-test-bucket";
 
 fn root() -> PathBuf {
@@ -88,6 +93,7 @@ fn serve_http(stream: TcpStream, inbox: &Mutex<Inbox>, refusing: &Mutex<bool>) {
             return;
         }
         let mut length = 0;
+        let mut echoed = request_line.clone();
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -96,6 +102,7 @@ fn serve_http(stream: TcpStream, inbox: &Mutex<Inbox>, refusing: &Mutex<bool>) {
             if line == "\r\n" {
                 break;
             }
+            echoed.push_str(&line);
             if let Some((name, value)) = line.split_once(':')
                 && name.eq_ignore_ascii_case("content-length")
             {
@@ -106,8 +113,11 @@ fn serve_http(stream: TcpStream, inbox: &Mutex<Inbox>, refusing: &Mutex<bool>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        let mut reply_body = String::new();
         let status = if *refusing.lock().unwrap() {
             inbox.lock().unwrap().refused += 1;
+            // Echo the request line and headers, query token and bearer token included.
+            reply_body = format!("overloaded; you sent: {echoed}");
             "503 Service Unavailable"
         } else {
             let batch: Vec<Value> = serde_json::from_slice(&body).expect("a JSON array");
@@ -121,7 +131,10 @@ fn serve_http(stream: TcpStream, inbox: &Mutex<Inbox>, refusing: &Mutex<bool>) {
             }
             "200 OK"
         };
-        let response = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+        let response = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\n\r\n{reply_body}",
+            reply_body.len()
+        );
         if writer.write_all(response.as_bytes()).is_err() {
             return;
         }
@@ -251,7 +264,8 @@ shutdown_scan_secs = 20
 [[sinks]]
 type = "http"
 name = "webhook"
-url = "http://127.0.0.1:{http}/ingest"
+url = "http://127.0.0.1:{http}/ingest?token={SINK_QUERY_SECRET}"
+token_env = "VIGIL_TEST_SINK_TOKEN"
 max_batch_events = 50
 
 [[sinks]]
@@ -279,6 +293,7 @@ fn start_daemon(config: &Path, log: &Path) -> Child {
         .args(["--log-format", "json", "daemon", "--config"])
         .arg(config)
         .env("VIGIL_TEST_API_TOKEN", TOKEN)
+        .env("VIGIL_TEST_SINK_TOKEN", SINK_HEADER_SECRET)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -489,9 +504,20 @@ fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
         || http.ids() == syslog.ids(),
     );
     sigterm(&mut daemon);
+    // Secrets never leak: not into the log, not into any table of the store (the
+    // SQLite file and its write-ahead log are searched byte for byte).
     let log_text = std::fs::read_to_string(&log).unwrap();
+    let mut store = std::fs::read(dir.path().join("vigil.db")).unwrap();
+    store.extend(std::fs::read(dir.path().join("vigil.db-wal")).unwrap_or_default());
     assert!(
-        !log_text.contains(TOKEN),
-        "the API token appears in the log"
+        http.inbox.lock().unwrap().refused > 0,
+        "the receiver never refused, so nothing was echoed"
     );
+    for secret in [TOKEN, SINK_QUERY_SECRET, SINK_HEADER_SECRET] {
+        assert!(!log_text.contains(secret), "{secret} appears in the log");
+        assert!(
+            !store.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} appears in the store"
+        );
+    }
 }
