@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 60) with cargo-fuzz on the nightly
+# toolchain, installing cargo-fuzz if missing. A crash stops with its input saved under
+# fuzz/artifacts/<target>/ and a non-zero exit. Corpora grow under fuzz/corpus/ (ignored).
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-60}"
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  echo "fuzz/run.sh: installing cargo-fuzz" >&2
+  cargo +nightly install cargo-fuzz --locked
+fi
+targets=(snapshot policy rule_file mutelist settings attestations)
+cargo +nightly fuzz build
+for target in "${targets[@]}"; do
+  mkdir -p "corpus/$target"
+  echo "== fuzz $target for ${seconds}s"
+  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 2>&1 \
+    | grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs|ERROR|SUMMARY|panicked|deadly signal" || true
+  if compgen -G "artifacts/$target/*" > /dev/null; then
+    echo "fuzz/run.sh: $target found a failing input: $(ls artifacts/"$target")" >&2
+    exit 1
+  fi
+done
+echo "fuzz/run.sh: every target ran ${seconds}s without a failure"
