@@ -78,6 +78,14 @@ pub fn tag_map<'a>(
         .collect()
 }
 
+/// Tags from the map some SDKs give (API Gateway, EKS).
+pub fn hash_tags(
+    tags: Option<&std::collections::HashMap<String, String>>,
+) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
 /// An SDK enum as its wire string (`internet-facing`), or `null`.
 pub fn enum_str<T: AsRef<str>>(value: Option<&T>) -> Value {
     value.map_or(Value::Null, |v| Value::String(v.as_ref().to_owned()))

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use vigil_inventory::Resource;
 
 use crate::registry::{Collector, Scope};
-use crate::shape::{integration_function, put};
+use crate::shape::{hash_tags, integration_function, put};
 use crate::{Ctx, client, list_all, policy_document};
 
 pub const COLLECTOR: Collector = Collector {
@@ -111,12 +111,7 @@ async fn rest_api(ctx: &Ctx, client: &Client, api: RestApi) -> Option<Resource> 
     }
     let mut resource = ctx.resource(&arn, REST_API);
     resource.name = api.name().map(str::to_owned);
-    resource.tags = api
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    resource.tags = hash_tags(api.tags());
     resource.properties = Value::Object(props);
     Some(resource)
 }
@@ -177,12 +172,7 @@ fn stage_resource(ctx: &Ctx, api_arn: &str, api_id: &str, stage: &Stage) -> Opti
     }
     let mut resource = ctx.resource(&arn, STAGE);
     resource.name = Some(format!("{api_id}/{name}"));
-    resource.tags = stage
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    resource.tags = hash_tags(stage.tags());
     resource.properties = props;
     Some(resource)
 }

@@ -9,7 +9,7 @@ use aws_sdk_apigatewayv2::types::Api;
 use serde_json::{Map, Value, json};
 
 use crate::registry::{Collector, Scope};
-use crate::shape::{enum_str, integration_function, put};
+use crate::shape::{enum_str, hash_tags, integration_function, put};
 use crate::{Ctx, client};
 
 pub const COLLECTOR: Collector = Collector {
@@ -120,12 +120,7 @@ async fn api_resource(ctx: &Ctx, client: &Client, api: Api) -> Option<vigil_inve
         ctx.relate(&stage_arn, "member_of", &arn);
         let mut resource = ctx.resource(&stage_arn, STAGE);
         resource.name = Some(format!("{id}/{name}"));
-        resource.tags = stage
-            .tags()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        resource.tags = hash_tags(stage.tags());
         resource.properties = json!({
             "api_id": id,
             "stage_name": name,
@@ -139,12 +134,7 @@ async fn api_resource(ctx: &Ctx, client: &Client, api: Api) -> Option<vigil_inve
     }
     let mut resource = ctx.resource(&arn, API);
     resource.name = api.name().map(str::to_owned);
-    resource.tags = api
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    resource.tags = hash_tags(api.tags());
     resource.properties = Value::Object(props);
     Some(resource)
 }

@@ -8,7 +8,7 @@ use aws_sdk_eks::Client;
 use serde_json::json;
 
 use crate::registry::{Collector, Scope};
-use crate::shape::{ec2_id, enum_str};
+use crate::shape::{ec2_id, enum_str, hash_tags};
 use crate::{Ctx, client, list_all};
 
 pub const COLLECTOR: Collector = Collector {
@@ -89,7 +89,7 @@ async fn cluster(ctx: &Ctx, client: &Client, name: String) -> Option<vigil_inven
     if let Some(key) = secrets_key {
         ctx.relate(&arn, "encrypted_by", key);
     }
-    resource.tags = c.tags().cloned().unwrap_or_default().into_iter().collect();
+    resource.tags = hash_tags(c.tags());
     resource.properties = json!({
         "name": name,
         "version": c.version(),
