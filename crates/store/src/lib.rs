@@ -78,6 +78,12 @@ pub trait Store: Send + Sync {
         started_at: DateTime<Utc>,
     ) -> Result<ScanId>;
 
+    /// Names the account of a running scan once it is known. A scan row is begun
+    /// before the account is identified (`sts:GetCallerIdentity` can stall), under the
+    /// target's label, so that a process killed while identifying still leaves a row
+    /// that the next start marks interrupted.
+    fn set_scan_account(&self, id: ScanId, account: &str) -> Result<()>;
+
     /// Records how a running scan ended. Fails if the scan is unknown or no longer
     /// running, so that a scan cannot be finished twice with different outcomes.
     fn finish_scan(&self, id: ScanId, outcome: &ScanOutcome) -> Result<()>;

@@ -144,6 +144,45 @@ pub(crate) fn begin(
     Ok(ScanId(db.conn.last_insert_rowid()))
 }
 
+pub(crate) fn set_account(db: Db<'_>, id: ScanId, account: &str) -> Result<(), StoreError> {
+    const OP: &str = "set_scan_account";
+    if account.is_empty() {
+        return Err(StoreError::InvalidInput {
+            operation: OP,
+            message: "the account is empty".into(),
+        });
+    }
+    ensure_running(&db, id, OP)?;
+    db.conn
+        .prepare_cached("UPDATE scans SET account = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![id.0, account]))
+        .map_err(db.sql(OP, "scans"))?;
+    Ok(())
+}
+
+/// A scan can only change while it runs: an ended scan is history.
+fn ensure_running(db: &Db<'_>, id: ScanId, op: &'static str) -> Result<(), StoreError> {
+    let status: Option<ScanStatus> = db
+        .conn
+        .query_row("SELECT status FROM scans WHERE id = ?1", [id.0], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db.sql(op, "scans"))?;
+    match status {
+        None => Err(StoreError::ScanNotFound {
+            id: id.0,
+            path: db.path.to_owned(),
+        }),
+        Some(ScanStatus::Running) => Ok(()),
+        Some(other) => Err(StoreError::ScanNotRunning {
+            id: id.0,
+            status: other.to_string(),
+            path: db.path.to_owned(),
+        }),
+    }
+}
+
 pub(crate) fn finish(db: Db<'_>, id: ScanId, outcome: &ScanOutcome) -> Result<(), StoreError> {
     const OP: &str = "finish_scan";
     if outcome.status == ScanStatus::Running {
@@ -152,29 +191,7 @@ pub(crate) fn finish(db: Db<'_>, id: ScanId, outcome: &ScanOutcome) -> Result<()
             message: format!("scan {id} cannot finish as running"),
         });
     }
-    let status: Option<ScanStatus> = db
-        .conn
-        .query_row("SELECT status FROM scans WHERE id = ?1", [id.0], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(db.sql(OP, "scans"))?;
-    match status {
-        None => {
-            return Err(StoreError::ScanNotFound {
-                id: id.0,
-                path: db.path.to_owned(),
-            });
-        }
-        Some(ScanStatus::Running) => {}
-        Some(other) => {
-            return Err(StoreError::ScanNotRunning {
-                id: id.0,
-                status: other.to_string(),
-                path: db.path.to_owned(),
-            });
-        }
-    }
+    ensure_running(&db, id, OP)?;
     let c = &outcome.counts;
     db.conn
         .execute(

@@ -154,6 +154,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn set_scan_account(&self, id: ScanId, account: &str) -> Result<()> {
+        self.write("set_scan_account", |db| scans::set_account(db, id, account))
+    }
+
     fn finish_scan(&self, id: ScanId, outcome: &ScanOutcome) -> Result<()> {
         self.write("finish_scan", |db| scans::finish(db, id, outcome))
     }

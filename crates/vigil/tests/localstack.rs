@@ -647,3 +647,48 @@ fn a_service_subset_judges_nothing_else() {
         "the selected services are still judged: {fails} FAIL"
     );
 }
+
+/// Log lines carried up to 18 wrongly nested `collect{service=…}` spans, so warnings
+/// named the wrong service (an entered span guard held across an await leaked into
+/// other tasks). Every line a collector logs now sits in exactly one `collect` span,
+/// and it is the span of the service the line is about.
+#[test]
+#[ignore = "needs LocalStack and moto running (tests/run starts them)"]
+fn collector_log_lines_carry_one_collect_span_naming_their_own_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["--log-format", "json", "collect", "--quiet", "-o"])
+        .arg(dir.path().join("snapshot.json"))
+        .env("VIGIL_LOG", "warn,vigil_collect=debug")
+        .current_dir(root())
+        .output()
+        .expect("vigil runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut finished = 0;
+    for line in String::from_utf8_lossy(&out.stderr).lines() {
+        let Ok(event) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let collect_spans: Vec<&Value> = event["spans"]
+            .as_array()
+            .map(|spans| spans.iter().filter(|s| s["name"] == "collect").collect())
+            .unwrap_or_default();
+        assert!(collect_spans.len() <= 1, "nested collect spans: {line}");
+        if event["fields"]["message"] == "collector finished" {
+            finished += 1;
+            assert_eq!(collect_spans.len(), 1, "{line}");
+            assert_eq!(
+                collect_spans[0]["service"], event["fields"]["service"],
+                "a collector's line names another service's span: {line}"
+            );
+        }
+    }
+    assert!(
+        finished > 20,
+        "{finished} collectors logged that they finished"
+    );
+}

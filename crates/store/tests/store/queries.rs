@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use vigil_store::{
-    FindingFilter, FindingRecord, LifecycleState, PageRequest, ResultStatus, ScanFilter,
+    FindingFilter, FindingRecord, LifecycleState, PageRequest, ResultStatus, ScanFilter, ScanId,
     ScanStatus, ScanTrigger, ScoreSummary, StatusFilter, Store, StoreError,
 };
 
@@ -394,4 +394,39 @@ fn the_store_is_usable_as_a_shared_trait_object() {
         shared.get_scan(id).unwrap().unwrap().trigger,
         ScanTrigger::Api
     );
+}
+
+/// A scan is begun under the target's label before the account is identified; once
+/// known, the account replaces the label, and only while the scan runs.
+#[test]
+fn a_scan_begun_under_a_label_takes_its_account_while_running_only() {
+    let (_dir, store) = open();
+    let id = scan(&store, "default", 0);
+    store.set_scan_account(id, ACCOUNT).unwrap();
+    let row = store.get_scan(id).unwrap().unwrap();
+    assert_eq!(row.account, ACCOUNT);
+    assert!(matches!(
+        store.set_scan_account(id, "").unwrap_err(),
+        StoreError::InvalidInput { .. }
+    ));
+    store
+        .finish_scan(
+            id,
+            &vigil_store::ScanOutcome {
+                status: ScanStatus::Succeeded,
+                finished_at: at(1),
+                counts: Default::default(),
+                gaps: Vec::new(),
+                error: None,
+                api_calls: 0,
+            },
+        )
+        .unwrap();
+    let err = store.set_scan_account(id, OTHER_ACCOUNT).unwrap_err();
+    assert!(matches!(err, StoreError::ScanNotRunning { .. }), "{err}");
+    assert!(matches!(
+        store.set_scan_account(ScanId(9_999), ACCOUNT).unwrap_err(),
+        StoreError::ScanNotFound { .. }
+    ));
+    assert_eq!(store.get_scan(id).unwrap().unwrap().account, ACCOUNT);
 }

@@ -235,6 +235,16 @@ async fn scan_account(
 ) -> Result<ScanId> {
     let started = Instant::now();
     let started_at = Utc::now();
+    // The row is begun before anything can stall or crash, under the configured
+    // account or the target's label, so that even a process killed while identifying
+    // the account leaves a scan the next start marks interrupted.
+    let scan_id = {
+        let name = target
+            .account
+            .clone()
+            .unwrap_or_else(|| target.label.clone());
+        blocking(daemon, move |s| s.begin_scan(&name, trigger, started_at)).await?
+    };
     // Identifying the account is a network call like any other: shutdown must be able
     // to cut it short (a stalled endpoint held SIGTERM for the whole call timeout).
     let mut cancelled_early = false;
@@ -252,10 +262,10 @@ async fn scan_account(
         Ok(account) => (account, None),
         Err(err) => (target.label.clone(), Some(err)),
     };
-    let scan_id = {
+    if target.account.is_none() && early_error.is_none() {
         let account = account.clone();
-        blocking(daemon, move |s| s.begin_scan(&account, trigger, started_at)).await?
-    };
+        blocking(daemon, move |s| s.set_scan_account(scan_id, &account)).await?;
+    }
     let end = |status: ScanStatus, error: Option<String>| {
         let daemon = Arc::clone(daemon);
         let account = account.clone();
@@ -428,6 +438,12 @@ fn evaluate_account(
     let gaps = snapshot.gaps.clone();
     let coverage = serde_json::to_value(vigil_report::coverage::by_account(&snapshot.coverage))?;
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
+    tracing::info!(
+        account,
+        resources = inventory.len(),
+        rules = pipeline.rules.len(),
+        "evaluating"
+    );
     let now = Utc::now();
     let ctx = EvalContext::with_settings(Arc::new(inventory), now, &pipeline.settings).with_budget(
         std::time::Duration::from_millis(daemon.config.scan.rule_budget_ms),
