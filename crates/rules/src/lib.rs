@@ -9,6 +9,7 @@
 //! ```
 
 pub mod access;
+pub mod escalation;
 mod eval;
 pub mod expr;
 mod finding;

@@ -160,15 +160,17 @@ impl RuleSet {
 }
 
 /// Is this a rule file (YAML, not a fixture, not a maturity model, not a standard's
-/// control list)?
+/// control list, not an escalation method)?
 fn is_rule_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     (name.ends_with(".yaml") || name.ends_with(".yml"))
         && !name.ends_with(".test.yaml")
         && !name.ends_with(".test.yml")
-        && !path
-            .components()
-            .any(|c| c.as_os_str() == "maturity" || c.as_os_str() == "standards")
+        && !path.components().any(|c| {
+            ["maturity", "standards", "escalation"]
+                .iter()
+                .any(|d| c.as_os_str() == *d)
+        })
 }
 
 /// The fixture file that belongs to a rule file.

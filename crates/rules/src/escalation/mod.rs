@@ -1,0 +1,395 @@
+//! Privilege escalation over the inventory's IAM estate: who can assume which role,
+//! who can become whom by which catalogue method, and every principal's shortest path
+//! to administrator, decided call by call by the evaluation engine ([`crate::access`]).
+//!
+//! ```text
+//! rules/escalation/*.yaml ─► Catalogue ─┐
+//! Inventory ─► Estate (policies parsed once, ├─► assumable (trust × identity)
+//!              action masks, indexes) ───────┤   edges (methods × targets)
+//!                                            └─► routes (BFS to administrator) ─► EscalationPath
+//! ```
+//!
+//! Conditional answers of the engine (a condition on a key Vigil does not know) and
+//! prerequisites Vigil cannot see (a policy's non-default versions, a Glue endpoint)
+//! make conditional edges; a path through one is reported as conditional, never as
+//! definite. What is not modelled: SCPs (the OU chain is not collected, see
+//! [`crate::access::inventory::NOT_APPLIED`]), session policies, resource policies of
+//! Lambda functions granting changes to a principal, and partial gains (a method that
+//! yields some permissions that are not administrator's, except through the target
+//! principal). An administrator's own outgoing edges are not worked out: it is already
+//! at the end of every path.
+
+mod catalogue;
+mod edges;
+mod engine;
+mod estate;
+pub mod method;
+mod paths;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use vigil_inventory::Inventory;
+
+pub use catalogue::{BUILTIN, Catalogue};
+pub use estate::{PROBE_ANY_ACTION, PROBE_ANY_IAM_ACTION};
+pub use method::{MethodError, MethodErrors, MethodFile, method_schema};
+pub use paths::{EscalationPath, Hop};
+
+use crate::access::Decision;
+use edges::{Edge, Reach, Specs, Walker};
+use engine::{Outcome, Policies};
+use estate::Estate;
+use method::ActionResource;
+use paths::{Next, Routes};
+
+/// A role a principal can assume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assumption {
+    pub principal: String,
+    pub role: String,
+    pub decision: Decision,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+/// One edge: a principal can become another, or administrator, by a method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Escalation {
+    pub principal: String,
+    pub method: String,
+    pub resource: String,
+    pub becomes: String,
+    pub decision: Decision,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+/// Counts for the benchmark and the logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub principals: usize,
+    pub administrators: usize,
+    pub assumptions: usize,
+    pub edges: usize,
+    pub conditional_edges: usize,
+    /// Non-administrators with a definite path to administrator.
+    pub escalate: usize,
+    /// Non-administrators with only a conditional path.
+    pub escalate_conditionally: usize,
+}
+
+/// The analysis of one inventory.
+#[derive(Debug)]
+pub struct Analysis {
+    catalogue: Catalogue,
+    estate: Estate,
+    admin: Vec<Outcome>,
+    assume: Vec<Vec<(u32, Outcome)>>,
+    edges: Vec<Edge>,
+    /// Edge indexes by source principal, in edge order.
+    out: Vec<(u32, u32)>,
+    routes: Routes,
+    stats: Stats,
+}
+
+impl Analysis {
+    /// Runs the whole analysis with the built-in catalogue.
+    pub fn new(inventory: &Inventory) -> Result<Analysis, String> {
+        let catalogue = Catalogue::builtin().map_err(|e| e.to_string())?;
+        Analysis::with_catalogue(inventory, catalogue.clone())
+    }
+
+    pub fn with_catalogue(inventory: &Inventory, catalogue: Catalogue) -> Result<Analysis, String> {
+        let estate = Estate::build(inventory, &catalogue)?;
+        let specs = Specs::new(&estate, &catalogue);
+        let n = estate.nodes.len();
+        let admin: Vec<Outcome> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let node = &estate.nodes[i];
+                if node.error.is_some() {
+                    Outcome::denied()
+                } else {
+                    engine::admin(&estate, node, Policies::of(node))
+                }
+            })
+            .collect();
+        let assume: Vec<Vec<(u32, Outcome)>> = (0..n)
+            .into_par_iter()
+            .map(|i| edges::assumable(&estate, &specs, i))
+            .collect();
+        let walker = Walker {
+            estate: &estate,
+            catalogue: &catalogue,
+            specs: &specs,
+            assume: &assume,
+        };
+        let edges: Vec<Edge> = (0..n)
+            .into_par_iter()
+            .filter(|&i| admin[i].decision != Decision::Allowed)
+            .flat_map_iter(|i| walker.edges(i))
+            .collect();
+        let mut out = vec![(0u32, 0u32); n];
+        for (i, e) in edges.iter().enumerate() {
+            let slot = &mut out[e.from as usize];
+            if slot.1 == 0 {
+                slot.0 = i as u32;
+            }
+            slot.1 += 1;
+        }
+        let decisions: Vec<Decision> = admin.iter().map(|o| o.decision).collect();
+        let routes = paths::routes(n, &decisions, &edges);
+        let is_admin = |i: usize| decisions[i] == Decision::Allowed;
+        let stats = Stats {
+            principals: n,
+            administrators: (0..n).filter(|&i| is_admin(i)).count(),
+            assumptions: assume.iter().map(Vec::len).sum(),
+            edges: edges.len(),
+            conditional_edges: edges
+                .iter()
+                .filter(|e| e.decision == Decision::Conditional)
+                .count(),
+            escalate: (0..n)
+                .filter(|&i| !is_admin(i) && matches!(routes.definite[i], Next::Edge(_)))
+                .count(),
+            escalate_conditionally: (0..n)
+                .filter(|&i| {
+                    !is_admin(i)
+                        && routes.definite[i] == Next::None
+                        && routes.conditional[i] != Next::None
+                })
+                .count(),
+        };
+        tracing::debug!(
+            principals = stats.principals,
+            administrators = stats.administrators,
+            edges = stats.edges,
+            escalate = stats.escalate,
+            "escalation analysis done"
+        );
+        Ok(Analysis {
+            catalogue,
+            estate,
+            admin,
+            assume,
+            edges,
+            out,
+            routes,
+            stats,
+        })
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    fn index(&self, arn: &str) -> Option<usize> {
+        self.estate.by_arn.get(arn).copied()
+    }
+
+    /// Why a principal could not be analysed, when it could not.
+    pub fn error(&self, arn: &str) -> Option<&str> {
+        self.index(arn)
+            .and_then(|i| self.estate.nodes[i].error.as_deref())
+    }
+
+    /// Is the principal an administrator (`Allowed`), perhaps (`Conditional`), or
+    /// not (`ImplicitlyDenied`)? `None` for an ARN that is not a user or role.
+    pub fn admin(&self, arn: &str) -> Option<Decision> {
+        self.index(arn).map(|i| self.admin[i].decision)
+    }
+
+    /// Users with an active access key can be used from anywhere with a leaked key.
+    pub fn has_active_access_key(&self, arn: &str) -> bool {
+        self.index(arn)
+            .is_some_and(|i| self.estate.nodes[i].active_access_key)
+    }
+
+    /// Can someone outside the role's account assume it (another account, everyone,
+    /// a federated identity provider)?
+    pub fn assumable_from_outside(&self, arn: &str) -> bool {
+        self.index(arn)
+            .is_some_and(|i| self.estate.nodes[i].assumable_from_outside())
+    }
+
+    /// The roles the principal can assume.
+    pub fn assumes(&self, arn: &str) -> Vec<Assumption> {
+        let Some(i) = self.index(arn) else {
+            return Vec::new();
+        };
+        self.assume[i]
+            .iter()
+            .map(|(r, o)| Assumption {
+                principal: arn.to_owned(),
+                role: self.estate.nodes[*r as usize].arn.clone(),
+                decision: o.decision,
+                depends_on: o.why.clone(),
+            })
+            .collect()
+    }
+
+    /// The principals of the inventory that can assume the role.
+    pub fn assumable_by(&self, role: &str) -> Vec<Assumption> {
+        let Some(r) = self.index(role) else {
+            return Vec::new();
+        };
+        self.assume
+            .iter()
+            .enumerate()
+            .flat_map(|(i, list)| {
+                list.iter()
+                    .filter(move |(x, _)| *x as usize == r)
+                    .map(move |(_, o)| Assumption {
+                        principal: self.estate.nodes[i].arn.clone(),
+                        role: role.to_owned(),
+                        decision: o.decision,
+                        depends_on: o.why.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// The principal's direct escalations: whom it can become, by which method.
+    pub fn escalations(&self, arn: &str) -> Vec<Escalation> {
+        let Some(i) = self.index(arn) else {
+            return Vec::new();
+        };
+        let (start, len) = self.out[i];
+        self.edges[start as usize..(start + len) as usize]
+            .iter()
+            .map(|e| Escalation {
+                principal: arn.to_owned(),
+                method: self.catalogue.methods()[e.method as usize].id.clone(),
+                resource: self.resource_arn(e.target),
+                becomes: self.becomes(e.to),
+                decision: e.decision,
+                depends_on: e.why.clone(),
+            })
+            .collect()
+    }
+
+    /// The principal's shortest path to administrator: a definite one when there is
+    /// one, else a conditional one. `None` for administrators (nothing to escalate)
+    /// and for principals with no path.
+    pub fn path_to_admin(&self, arn: &str) -> Option<EscalationPath> {
+        let i = self.index(arn)?;
+        let next = match (self.routes.definite[i], self.routes.conditional[i]) {
+            (Next::Admin, _) => return None,
+            (Next::Edge(_), _) => &self.routes.definite,
+            (Next::None, Next::Edge(_)) => &self.routes.conditional,
+            _ => return None,
+        };
+        let mut hops = Vec::new();
+        let mut conditional = false;
+        let mut at = i;
+        let administrator = loop {
+            match next[at] {
+                Next::Edge(ei) => {
+                    let e = &self.edges[ei as usize];
+                    conditional |= e.decision != Decision::Allowed;
+                    hops.push(self.hop(e));
+                    match e.to {
+                        Reach::Admin => break "administrator".to_owned(),
+                        Reach::Principal(j) => at = j as usize,
+                    }
+                }
+                Next::Admin => {
+                    conditional |= self.admin[at].decision != Decision::Allowed;
+                    break self.estate.nodes[at].arn.clone();
+                }
+                Next::None => return None,
+            }
+            if hops.len() > self.estate.nodes.len() {
+                return None;
+            }
+        };
+        Some(EscalationPath {
+            principal: arn.to_owned(),
+            administrator,
+            conditional,
+            hops,
+        })
+    }
+
+    fn resource_arn(&self, idx: vigil_inventory::ResourceIdx) -> String {
+        self.estate.arns.get(&idx).cloned().unwrap_or_default()
+    }
+
+    fn becomes(&self, to: Reach) -> String {
+        match to {
+            Reach::Admin => "administrator".to_owned(),
+            Reach::Principal(j) => self.estate.nodes[j as usize].arn.clone(),
+        }
+    }
+
+    fn hop(&self, e: &Edge) -> Hop {
+        let method = &self.catalogue.methods()[e.method as usize];
+        let principal = &self.estate.nodes[e.from as usize];
+        let resource = self.resource_arn(e.target);
+        let role_of = || {
+            self.estate
+                .compute_at
+                .get(&e.target)
+                .and_then(|&c| self.estate.compute[c].role)
+                .map(|r| self.estate.nodes[r].arn.clone())
+                .unwrap_or_default()
+        };
+        let actions = method
+            .actions
+            .iter()
+            .map(|a| {
+                let on = match a.resource {
+                    ActionResource::Target => resource.clone(),
+                    ActionResource::Itself => principal.arn.clone(),
+                    ActionResource::TargetRole => role_of(),
+                    ActionResource::Any => "*".to_owned(),
+                };
+                format!("{} on {on}", a.action)
+            })
+            .collect();
+        Hop {
+            principal: principal.arn.clone(),
+            method: method.id.clone(),
+            category: method.category.as_str().to_owned(),
+            actions,
+            resource,
+            decision: e.decision,
+            depends_on: e.why.clone(),
+            becomes: self.becomes(e.to),
+        }
+    }
+
+    /// Every non-administrator's path, for reports and the benchmark.
+    pub fn all_paths(&self) -> Vec<EscalationPath> {
+        self.estate
+            .nodes
+            .par_iter()
+            .filter_map(|n| self.path_to_admin(&n.arn))
+            .collect()
+    }
+
+    /// Principal ARNs by how many hops separate them from administrator (0 for
+    /// administrators), for summaries.
+    pub fn distances(&self) -> HashMap<String, usize> {
+        let mut out = HashMap::new();
+        for n in &self.estate.nodes {
+            if self.admin(&n.arn) == Some(Decision::Allowed) {
+                out.insert(n.arn.clone(), 0);
+            } else if let Some(p) = self.path_to_admin(&n.arn) {
+                out.insert(n.arn.clone(), p.hops.len());
+            }
+        }
+        out
+    }
+}
