@@ -188,9 +188,11 @@ pub fn scan_summary_event(summary: &ScanSummary<'_>) -> Value {
             "version": OCSF_VERSION,
             "uid": summary.scan_id,
             "product": { "name": "Vigil", "vendor_name": "Vigil", "version": summary.product_version },
+            // `cloud` below is an attribute of the cloud profile.
+            "profiles": ["cloud"],
         },
         "scan": { "uid": summary.scan_id, "name": "Vigil posture scan", "type_id": 99, "type": "Cloud posture" },
-        "cloud": { "provider": "AWS", "account": { "uid": summary.account, "type_id": 10, "type": "AWS Account" } },
+        "cloud": { "provider": "AWS", "account": crate::ocsf::account(summary.account) },
         "num_detections": summary.fail,
         "num_skipped_items": summary.error,
         "total": summary.resources,

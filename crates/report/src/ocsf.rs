@@ -42,6 +42,8 @@ const COMPLIANCE_FAIL: u32 = 3;
 
 /// OCSF `account.type_id` for an AWS account.
 const ACCOUNT_TYPE_AWS: u32 = 10;
+/// OCSF `user.type_id` Other: the type is named in `type`.
+const USER_TYPE_OTHER: u32 = 99;
 
 /// What an OCSF event needs to know about the scan that produced the finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +88,7 @@ pub fn ocsf_finding(finding: &Finding, scan: &ScanInfo) -> Value {
     );
     resource_json.insert("role_id".into(), json!(1));
     resource_json.insert("role".into(), json!("Target"));
-    resource_json.insert(
-        "owner".into(),
-        json!({ "account": { "uid": resource.account, "type_id": ACCOUNT_TYPE_AWS, "type": "AWS Account" } }),
-    );
+    resource_json.insert("owner".into(), owner(&resource.account));
     if !resource.tags.is_empty() {
         let tags: Vec<Value> = resource
             .tags
@@ -105,10 +104,7 @@ pub fn ocsf_finding(finding: &Finding, scan: &ScanInfo) -> Value {
     if !resource.region.is_empty() {
         cloud.insert("region".into(), json!(resource.region));
     }
-    cloud.insert(
-        "account".into(),
-        json!({ "uid": resource.account, "type_id": ACCOUNT_TYPE_AWS, "type": "AWS Account" }),
-    );
+    cloud.insert("account".into(), account(&resource.account));
 
     let mut remediation = Map::new();
     remediation.insert("desc".into(), json!(rule.remediation.text));
@@ -248,6 +244,32 @@ fn compliance(finding: &Finding) -> Value {
         map.insert("status_detail".into(), json!(reason));
     }
     out
+}
+
+/// The AWS account as an OCSF `account` object.
+///
+/// A snapshot knows the account id but not its alias, so the id is the name as well:
+/// OCSF only needs a name or a uid, but consumers built on py-ocsf-models (Prowler's
+/// model library) reject an account without a `name`, and an id is the name the AWS
+/// console shows when an account has no alias.
+pub(crate) fn account(id: &str) -> Value {
+    json!({ "uid": id, "name": id, "type_id": ACCOUNT_TYPE_AWS, "type": "AWS Account" })
+}
+
+/// The owner of a resource: its AWS account, as the OCSF `user` object that
+/// `resources[].owner` must be.
+///
+/// OCSF asks only for one of `account`, `name` or `uid`; py-ocsf-models requires all of
+/// them and a `type_id`, so every one is given. An account is none of OCSF's user
+/// types (user, admin, system, service), hence Other with the type spelt out.
+fn owner(id: &str) -> Value {
+    json!({
+        "uid": id,
+        "name": id,
+        "type_id": USER_TYPE_OTHER,
+        "type": "AWS Account",
+        "account": account(id),
+    })
 }
 
 /// Finding workflow status: a mute is a decision to suppress, everything else
@@ -461,7 +483,22 @@ mod tests {
         assert_eq!(resource["name"], "logs-bucket");
         assert_eq!(resource["type"], "aws.s3.bucket");
         assert_eq!(resource["cloud_partition"], "aws");
-        assert_eq!(resource["owner"]["account"]["uid"], "123456789012");
+        // The owner is a complete OCSF user, as py-ocsf-models requires.
+        assert_eq!(
+            resource["owner"],
+            json!({
+                "uid": "123456789012",
+                "name": "123456789012",
+                "type_id": 99,
+                "type": "AWS Account",
+                "account": {
+                    "uid": "123456789012",
+                    "name": "123456789012",
+                    "type_id": 10,
+                    "type": "AWS Account",
+                },
+            })
+        );
         assert_eq!(
             resource["tags"],
             json!([{ "name": "env", "value": "prod" }])
