@@ -40,7 +40,7 @@ pub(crate) struct Edge {
     /// `Allowed` or `Conditional`.
     pub decision: Decision,
     /// What a conditional edge depends on.
-    pub why: Vec<String>,
+    pub why: Box<[String]>,
 }
 
 /// The calls of every method, deduplicated, with each method's list of call indexes.
@@ -173,13 +173,15 @@ pub(crate) struct Walker<'a> {
 }
 
 /// Per-principal memo: slim principals by action bit, decisions by call and resource.
-struct Memo {
+struct Memo<'e> {
     slim: HashMap<usize, (Principal, bool)>,
-    decisions: HashMap<(usize, String), Outcome>,
+    /// By call and resource ARN, or by call and account for calls whose answer does
+    /// not depend on the resource (account ids and ARNs never collide).
+    decisions: HashMap<(usize, &'e str), Outcome>,
     admin_with_group: HashMap<usize, Outcome>,
 }
 
-impl Walker<'_> {
+impl<'e> Walker<'e> {
     pub fn edges(&self, p: usize) -> Vec<Edge> {
         let node = &self.estate.nodes[p];
         let mut out = Vec::new();
@@ -237,7 +239,7 @@ impl Walker<'_> {
         Some(out)
     }
 
-    fn targets(&self, p: usize, method: &MethodFile, calls: &[usize]) -> Vec<Target<'_>> {
+    fn targets(&self, p: usize, method: &MethodFile, calls: &[usize]) -> Vec<Target<'e>> {
         let e = self.estate;
         let node = &e.nodes[p];
         let attached = method
@@ -263,11 +265,12 @@ impl Walker<'_> {
                 group: None,
             }
         };
-        let list = |map: Option<&Vec<usize>>| map.cloned().unwrap_or_default();
+        let list = |map: Option<&'e Vec<usize>>| -> &'e [usize] { map.map_or(&[], Vec::as_slice) };
         match method.target {
             TargetKind::Itself => vec![of_principal(p)],
             TargetKind::User => list(e.users_in.get(&node.account))
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&u| keep(&e.nodes[u].arn))
                 .map(of_principal)
                 .collect(),
@@ -280,26 +283,30 @@ impl Walker<'_> {
                     Prerequisite::RoleTrustsService(s) => Some(s.to_ascii_lowercase()),
                     _ => None,
                 });
-                let roles: Vec<usize> = if trusts {
-                    self.assume[p].iter().map(|(r, _)| *r as usize).collect()
+                let assumed: Vec<usize>;
+                let roles: &[usize] = if trusts {
+                    assumed = self.assume[p].iter().map(|(r, _)| *r as usize).collect();
+                    &assumed
                 } else if let Some(s) = service {
                     list(e.roles_trusting_service.get(&(node.account.clone(), s)))
                 } else {
                     list(e.roles_in.get(&node.account))
                 };
                 roles
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter(|&r| keep(&e.nodes[r].arn))
                     .map(of_principal)
                     .collect()
             }
             TargetKind::Policy => {
                 let ids = if attached {
-                    node.policies.clone()
+                    node.policies.as_slice()
                 } else {
                     list(e.policies_in.get(&node.account))
                 };
-                ids.into_iter()
+                ids.iter()
+                    .copied()
                     .filter(|&i| !e.policies[i].aws_managed && keep(&e.policies[i].arn))
                     .map(|i| {
                         let pol = &e.policies[i];
@@ -317,11 +324,12 @@ impl Walker<'_> {
             }
             TargetKind::Group => {
                 let ids = if attached {
-                    node.groups.clone()
+                    node.groups.as_slice()
                 } else {
                     list(e.groups_in.get(&node.account))
                 };
-                ids.into_iter()
+                ids.iter()
+                    .copied()
                     .filter(|&g| keep(&e.groups[g].arn))
                     .map(|g| {
                         let group = &e.groups[g];
@@ -338,7 +346,8 @@ impl Walker<'_> {
                     .collect()
             }
             kind => list(e.compute_in.get(&(node.account.clone(), kind)))
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&c| e.compute[c].role.is_some() && keep(&e.compute[c].arn))
                 .map(|c| {
                     let compute = &e.compute[c];
@@ -439,9 +448,9 @@ impl Walker<'_> {
         mi: usize,
         method: &MethodFile,
         calls: &[usize],
-        t: Target,
+        t: Target<'e>,
         self_ok: &Outcome,
-        memo: &mut Memo,
+        memo: &mut Memo<'e>,
     ) -> Option<Edge> {
         let e = self.estate;
         let node = &e.nodes[p];
@@ -480,9 +489,9 @@ impl Walker<'_> {
                     (s, i)
                 });
                 let key = if *insensitive && !spec.trust {
-                    (c, format!("account:{account}"))
+                    (c, account)
                 } else {
-                    (c, resource.to_owned())
+                    (c, resource)
                 };
                 memo.decisions
                     .entry(key)
@@ -538,7 +547,7 @@ impl Walker<'_> {
             method: mi as u16,
             target: t.resource,
             decision: out.decision,
-            why: out.why,
+            why: out.why.into_boxed_slice(),
         })
     }
 }

@@ -17,7 +17,7 @@ use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use super::catalogue::Catalogue;
 use crate::access::{NamedPolicy, PrincipalKind};
-use crate::helpers::iam::{Effect, Patterns, Policy, Principals};
+use crate::helpers::iam::{Effect, Glob, Patterns, Policy, Principals, glob, glob_match};
 
 /// The catalogue's actions (and the administrator probes) as bits.
 pub(crate) type Mask = u128;
@@ -67,12 +67,40 @@ impl ActionTable {
             .expect("every catalogue action has a bit")
     }
 
-    fn mask_of(&self, statement: &crate::helpers::iam::Statement) -> Mask {
+    /// The bits of the names one `Action` pattern covers. A pattern whose service
+    /// part is literal (`s3:Get*`) is only tried against that service's names, so
+    /// the many statements about services no method uses cost one comparison each.
+    fn pattern_mask(&self, pattern: &str) -> Mask {
+        let literal_service = pattern
+            .split_once(':')
+            .map(|(service, _)| service)
+            .filter(|service| !service.contains(['*', '?']));
+        let compiled = glob(pattern);
         self.names
             .iter()
             .enumerate()
-            .filter(|(_, n)| statement.matches_action(n))
+            .filter(|(_, n)| {
+                literal_service.is_none_or(|s| {
+                    n.split_once(':')
+                        .is_some_and(|(ns, _)| ns.eq_ignore_ascii_case(s))
+                })
+            })
+            .filter(|(_, n)| glob_match(&compiled, n, false))
             .fold(0, |m, (i, _)| m | (1 << i))
+    }
+
+    fn mask_of(&self, statement: &crate::helpers::iam::Statement) -> Mask {
+        let all: Mask = if self.names.len() == Mask::BITS as usize {
+            Mask::MAX
+        } else {
+            (1 << self.names.len()) - 1
+        };
+        let union = |list: &[String]| list.iter().fold(0, |m, p| m | self.pattern_mask(p));
+        match &statement.actions {
+            Patterns::Only(list) => union(list),
+            Patterns::AllBut(list) => all & !union(list),
+            Patterns::Absent => 0,
+        }
     }
 }
 
@@ -81,12 +109,29 @@ impl ActionTable {
 pub(crate) struct Document {
     pub policy: Policy,
     pub masks: Vec<Mask>,
+    /// Per statement, its `Resource` patterns compiled for [`may_cover`]; `None` when
+    /// the statement may cover any resource (`NotResource`, policy variables).
+    resources: Vec<Option<Vec<Vec<Glob>>>>,
 }
 
 impl Document {
     fn new(policy: Policy, table: &ActionTable) -> Document {
         let masks = policy.statements.iter().map(|s| table.mask_of(s)).collect();
-        Document { policy, masks }
+        let resources = policy
+            .statements
+            .iter()
+            .map(|s| match &s.resources {
+                Patterns::Only(list) if !list.iter().any(|p| p.contains("${")) => {
+                    Some(list.iter().map(|p| glob(p)).collect())
+                }
+                _ => None,
+            })
+            .collect();
+        Document {
+            policy,
+            masks,
+            resources,
+        }
     }
 
     /// The catalogue actions some Allow statement covers.
@@ -626,17 +671,16 @@ impl Estate {
 /// Allow statement names (patterns with policy variables or `NotResource` keep all).
 pub(crate) fn may_cover(sources: &[Source], bit: usize, resource: &str) -> bool {
     sources.iter().any(|s| {
-        s.document
-            .policy
+        let d = &s.document;
+        d.policy
             .statements
             .iter()
-            .zip(&s.document.masks)
-            .filter(|(st, m)| st.effect == Effect::Allow && *m & (1 << bit) != 0)
-            .any(|(st, _)| match &st.resources {
-                Patterns::Only(list) => list.iter().any(|p| {
-                    p.contains("${") || crate::helpers::iam::wildcard_match(p, resource, true)
-                }),
-                _ => true,
+            .zip(&d.masks)
+            .zip(&d.resources)
+            .filter(|((st, m), _)| st.effect == Effect::Allow && *m & (1 << bit) != 0)
+            .any(|(_, globs)| match globs {
+                Some(list) => list.iter().any(|g| glob_match(g, resource, true)),
+                None => true,
             })
     })
 }

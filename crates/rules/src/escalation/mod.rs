@@ -274,7 +274,7 @@ impl Analysis {
                 resource: self.resource_arn(e.target),
                 becomes: self.becomes(e.to),
                 decision: e.decision,
-                depends_on: e.why.clone(),
+                depends_on: e.why.to_vec(),
             })
             .collect()
     }
@@ -365,7 +365,7 @@ impl Analysis {
             actions,
             resource,
             decision: e.decision,
-            depends_on: e.why.clone(),
+            depends_on: e.why.to_vec(),
             becomes: self.becomes(e.to),
         }
     }

@@ -1,0 +1,369 @@
+//! Benchmark: the privilege-escalation analysis over an organisation-sized IAM estate
+//! (10,000 roles, 5,000 users, 20,000 customer managed policies over 10 accounts),
+//! computing every principal's path to administrator. Prints wall time per phase and
+//! peak memory. Run with `cargo bench -p vigil-rules --bench escalation`.
+//!
+//! The bar (issue 10, item 8): under 5 seconds and under 1 GiB on a 2-core machine.
+//!
+//! The estate is shaped like real ones: managed policies are shared with a skewed
+//! popularity (a few attached everywhere, most to a handful of principals), most
+//! statements are about data services, a few per cent grant the calls escalation
+//! methods use, roles trust services, their own account, other accounts of the
+//! organisation or an identity provider, and compute runs as some of the roles.
+
+#![allow(clippy::print_stdout)]
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use vigil_inventory::{Inventory, Resource};
+use vigil_rules::escalation::Analysis;
+
+/// A small deterministic generator, so every run measures the same estate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.next() % 1000 < per_mille
+    }
+    /// Skewed towards small indexes: popular policies are attached far more often.
+    fn skewed(&mut self, n: usize) -> usize {
+        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        ((u * u * u) * n as f64) as usize
+    }
+}
+
+const ACCOUNTS: usize = 10;
+const ROLES: usize = 10_000;
+const USERS: usize = 5_000;
+const POLICIES: usize = 20_000;
+
+const DATA_ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sns:Publish",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "ec2:Describe*",
+    "cloudwatch:PutMetricData",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ecr:GetAuthorizationToken",
+    "xray:PutTraceSegments",
+    "lambda:InvokeFunction",
+];
+
+/// Calls escalation methods use, granted here and there (as in real estates).
+const RISKY: &[&str] = &[
+    "iam:PassRole",
+    "ec2:RunInstances",
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "sts:AssumeRole",
+    "iam:CreateAccessKey",
+    "codebuild:StartBuild",
+    "ssm:SendCommand",
+    "iam:PutRolePolicy",
+    "cloudformation:CreateStack",
+    "glue:CreateDevEndpoint",
+    "iam:AttachUserPolicy",
+];
+
+const SERVICES: &[&str] = &[
+    "ec2.amazonaws.com",
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+    "lambda.amazonaws.com",
+    "ecs-tasks.amazonaws.com",
+    "codebuild.amazonaws.com",
+    "glue.amazonaws.com",
+    "sagemaker.amazonaws.com",
+    "cloudformation.amazonaws.com",
+];
+
+fn account(i: usize) -> String {
+    format!("{:012}", 100_000_000_000u64 + i as u64)
+}
+
+fn policy_document(rng: &mut Lcg, acct: &str) -> Value {
+    let mut statements = Vec::new();
+    for _ in 0..2 + rng.below(5) {
+        let actions: Vec<&str> = (0..1 + rng.below(4))
+            .map(|_| DATA_ACTIONS[rng.below(DATA_ACTIONS.len())])
+            .collect();
+        let resource = if rng.chance(500) {
+            json!("*")
+        } else {
+            json!(format!("arn:aws:s3:::data-{acct}-{}/*", rng.below(300)))
+        };
+        statements.push(json!({"Effect": "Allow", "Action": actions, "Resource": resource}));
+    }
+    if rng.chance(40) {
+        let action = RISKY[rng.below(RISKY.len())];
+        let resource = match action {
+            "iam:PassRole" | "sts:AssumeRole" | "iam:PutRolePolicy" if rng.chance(700) => {
+                format!("arn:aws:iam::{acct}:role/app-{}-*", rng.below(50))
+            }
+            "iam:CreateAccessKey" | "iam:AttachUserPolicy" if rng.chance(800) => {
+                format!("arn:aws:iam::{acct}:user/${{aws:username}}")
+            }
+            _ => "*".to_owned(),
+        };
+        let mut s = json!({"Effect": "Allow", "Action": action, "Resource": resource});
+        if rng.chance(200) {
+            s["Condition"] = json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
+        }
+        statements.push(s);
+    }
+    if rng.chance(30) {
+        statements.push(
+            json!({"Effect": "Deny", "Action": ["iam:*", "organizations:*"], "Resource": "*"}),
+        );
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn inline(rng: &mut Lcg, acct: &str) -> Value {
+    if rng.chance(300) {
+        json!([{"name": "inline", "document": policy_document(rng, acct)}])
+    } else {
+        json!([])
+    }
+}
+
+fn estate() -> Inventory {
+    let mut rng = Lcg(0x005e_ed10);
+    let mut resources = Vec::with_capacity(ROLES + USERS + POLICIES + 6_000);
+    let per_account = POLICIES / ACCOUNTS;
+    for a in 0..ACCOUNTS {
+        let acct = account(a);
+        for p in 0..per_account {
+            let arn = format!("arn:aws:iam::{acct}:policy/team-{p}");
+            resources.push(
+                Resource::new(&arn, "aws.iam.policy", &acct, "global")
+                    .with_property("arn", json!(arn))
+                    .with_property("is_aws_managed", json!(false))
+                    .with_property("document", policy_document(&mut rng, &acct)),
+            );
+        }
+        for (name, doc) in [
+            (
+                "AdministratorAccess",
+                json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+            ),
+            (
+                "ReadOnlyAccess",
+                json!([{"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*", "iam:Get*", "iam:List*"], "Resource": "*"}]),
+            ),
+            (
+                "PowerUserAccess",
+                json!([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]),
+            ),
+        ] {
+            let arn = format!("arn:aws:iam::aws:policy/{name}");
+            resources.push(
+                Resource::new(format!("{arn}#{acct}"), "aws.iam.policy", &acct, "global")
+                    .with_property("arn", json!(arn))
+                    .with_property("is_aws_managed", json!(true))
+                    .with_property(
+                        "document",
+                        json!({"Version": "2012-10-17", "Statement": doc}),
+                    ),
+            );
+        }
+        for g in 0..40 {
+            let arn = format!("arn:aws:iam::{acct}:group/team-{g}");
+            let attached: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| {
+                    format!(
+                        "arn:aws:iam::{acct}:policy/team-{}",
+                        rng.skewed(per_account)
+                    )
+                })
+                .collect();
+            resources.push(
+                Resource::new(&arn, "aws.iam.group", &acct, "global")
+                    .with_property("arn", json!(arn))
+                    .with_property("group_name", json!(format!("team-{g}")))
+                    .with_property("attached_policies", json!(attached))
+                    .with_property("inline_policies", json!([])),
+            );
+        }
+    }
+    let attach = |rng: &mut Lcg, acct: &str| -> Vec<String> {
+        let mut out: Vec<String> = (0..2 + rng.below(5))
+            .map(|_| {
+                format!(
+                    "arn:aws:iam::{acct}:policy/team-{}",
+                    rng.skewed(per_account)
+                )
+            })
+            .collect();
+        if rng.chance(10) {
+            out.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+        } else if rng.chance(50) {
+            out.push("arn:aws:iam::aws:policy/PowerUserAccess".into());
+        } else if rng.chance(200) {
+            out.push("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
+        }
+        out
+    };
+    for r in 0..ROLES {
+        let acct = account(r % ACCOUNTS);
+        let name = format!("app-{}-{r}", r % 50);
+        let arn = format!("arn:aws:iam::{acct}:role/{name}");
+        let roll = rng.below(100);
+        let principal = if roll < 70 {
+            json!({"Service": SERVICES[rng.below(SERVICES.len())]})
+        } else if roll < 85 {
+            json!({"AWS": format!("arn:aws:iam::{acct}:root")})
+        } else if roll < 95 {
+            json!({"AWS": format!("arn:aws:iam::{}:root", account(rng.below(ACCOUNTS)))})
+        } else {
+            json!({"Federated": format!("arn:aws:iam::{acct}:saml-provider/corp")})
+        };
+        let trust = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]});
+        resources.push(
+            Resource::new(&arn, "aws.iam.role", &acct, "global")
+                .with_property("role_name", json!(name))
+                .with_property("assume_role_policy", trust)
+                .with_property("attached_policies", json!(attach(&mut rng, &acct)))
+                .with_property("inline_policies", inline(&mut rng, &acct))
+                .with_property("is_service_linked", json!(false))
+                .with_property("permissions_boundary", Value::Null)
+                .with_property(
+                    "instance_profiles",
+                    json!([format!("arn:aws:iam::{acct}:instance-profile/{name}")]),
+                ),
+        );
+        // Compute running as some of the roles.
+        if r % 5 == 0 {
+            let f = format!("arn:aws:lambda:us-east-1:{acct}:function:f-{r}");
+            resources.push(
+                Resource::new(&f, "aws.lambda.function", &acct, "us-east-1")
+                    .with_property("role", json!(arn)),
+            );
+        }
+        if r % 5 == 1 {
+            let i = format!("arn:aws:ec2:us-east-1:{acct}:instance/i-{r:017x}");
+            resources.push(
+                Resource::new(&i, "aws.ec2.instance", &acct, "us-east-1").with_property(
+                    "iam_instance_profile_arn",
+                    json!(format!("arn:aws:iam::{acct}:instance-profile/{name}")),
+                ),
+            );
+        }
+        if r % 40 == 2 {
+            let p = format!("arn:aws:codebuild:us-east-1:{acct}:project/p-{r}");
+            resources.push(
+                Resource::new(&p, "aws.codebuild.project", &acct, "us-east-1")
+                    .with_property("service_role", json!(arn)),
+            );
+        }
+    }
+    for u in 0..USERS {
+        let acct = account(u % ACCOUNTS);
+        let arn = format!("arn:aws:iam::{acct}:user/user-{u}");
+        let groups: Vec<String> = (0..rng.below(3))
+            .map(|_| format!("team-{}", rng.below(40)))
+            .collect();
+        let keys = (0..rng.below(3))
+            .map(|k| json!({"access_key_id": format!("AKIA{u}{k}"), "status": if k == 0 { "Active" } else { "Inactive" }}))
+            .collect::<Vec<_>>();
+        resources.push(
+            Resource::new(&arn, "aws.iam.user", &acct, "global")
+                .with_property("user_name", json!(format!("user-{u}")))
+                .with_property("groups", json!(groups))
+                .with_property("attached_policies", json!(attach(&mut rng, &acct)))
+                .with_property("inline_policies", inline(&mut rng, &acct))
+                .with_property("access_keys", json!(keys))
+                .with_property("password_enabled", json!(rng.chance(500)))
+                .with_property("permissions_boundary", Value::Null),
+        );
+    }
+    Inventory::new(resources, vec![], vec![]).expect("estate")
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let started = Instant::now();
+    let inventory = estate();
+    let built = started.elapsed();
+    let began = Instant::now();
+    let analysis = Analysis::new(&inventory).expect("the built-in catalogue loads");
+    let analysed = began.elapsed();
+    let paths = analysis.all_paths();
+    let total = began.elapsed();
+    let stats = analysis.stats();
+    let longest = paths.iter().map(|p| p.hops.len()).max().unwrap_or(0);
+    println!("escalation analysis over an organisation-sized IAM estate");
+    println!(
+        "  estate:            {} roles, {} users, {} customer managed policies, {} accounts ({} resources, built in {:.2} s)",
+        ROLES,
+        USERS,
+        POLICIES,
+        ACCOUNTS,
+        inventory.len(),
+        built.as_secs_f64()
+    );
+    println!(
+        "  principals:        {} ({} administrators)",
+        stats.principals, stats.administrators
+    );
+    println!(
+        "  edges:             {} assumptions, {} escalation edges ({} conditional)",
+        stats.assumptions, stats.edges, stats.conditional_edges
+    );
+    println!(
+        "  paths to admin:    {} definite, {} conditional only, longest {} hop(s)",
+        stats.escalate, stats.escalate_conditionally, longest
+    );
+    println!(
+        "  wall time:         {:.2} s analysis + {:.2} s every path = {:.2} s",
+        analysed.as_secs_f64(),
+        (total - analysed).as_secs_f64(),
+        total.as_secs_f64()
+    );
+    match peak_rss_mib() {
+        Some(mib) => {
+            println!("  peak memory:       {mib:.0} MiB (VmHWM, whole process, estate included)")
+        }
+        None => println!("  peak memory:       not available (no /proc/self/status)"),
+    }
+    println!(
+        "  bar:               under 5 s and 1 GiB: {}",
+        if total.as_secs_f64() < 5.0 && peak_rss_mib().is_none_or(|m| m < 1024.0) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
