@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use vigil_inventory::{Inventory, ResourceIdx};
 
 use crate::expr::MAX_OVERRUNS;
-use crate::expr::functions::{reset_touched, start_budget, take_excluded, take_touched};
+use crate::expr::functions::{
+    reset_touched, start_budget, take_excluded, take_facts, take_raised, take_touched,
+};
 use crate::expr::{EvalContext, Expr};
 use crate::finding::{Evidence, Finding, ResourceRef, Status};
 use crate::load::RuleSet;
@@ -290,10 +292,21 @@ fn finding(
     let inventory = ctx.inventory();
     let resource = inventory.resource(idx);
     let touched = take_touched();
+    let facts = take_facts();
+    // A `raise_severity` that held: this failure is reported at the higher severity.
+    let meta = match take_raised() {
+        Some(raised) if status == Status::Fail && raised > meta.severity => Arc::new(RuleFile {
+            severity: raised,
+            ..(*meta).clone()
+        }),
+        _ => meta,
+    };
     let evidence = if status == Status::Pass {
         Evidence::default()
     } else {
         let mut properties = BTreeMap::new();
+        // Facts a helper recorded (an escalation path), beside the properties read.
+        properties.extend(facts);
         let mut missing = Vec::new();
         for path in &rule.reads {
             match resource.property(path) {
@@ -352,9 +365,12 @@ fn gap_findings(
     let mut seen = HashSet::new();
     for rule in rules.rules().iter().filter(|r| keep(r)) {
         for gap in inventory.gaps() {
-            if !gap.resource_types.contains(&rule.meta.resource) {
+            let Some(resource_type) = crate::rule::resource_types(&rule.meta.resource)
+                .into_iter()
+                .find(|t| gap.resource_types.iter().any(|g| g == t))
+            else {
                 continue;
-            }
+            };
             if !seen.insert((
                 rule.id().to_owned(),
                 gap.account.clone(),
@@ -362,12 +378,12 @@ fn gap_findings(
             )) {
                 continue;
             }
-            let id = format!("{}/{}/{}", gap.account, gap.region, rule.meta.resource);
+            let id = format!("{}/{}/{}", gap.account, gap.region, resource_type);
             out.push(Finding {
                 rule: Arc::clone(&metas[rule.id()]),
                 resource: Arc::new(ResourceRef {
                     id,
-                    resource_type: rule.meta.resource.clone(),
+                    resource_type: resource_type.to_owned(),
                     account: gap.account.clone(),
                     region: gap.region.clone(),
                     name: None,
@@ -376,7 +392,7 @@ fn gap_findings(
                 status: Status::Error,
                 reason: Some(format!(
                     "could not list {}: {}",
-                    rule.meta.resource,
+                    resource_type,
                     gap.summary()
                 )),
                 muted_status: None,

@@ -104,10 +104,9 @@ impl RuleSet {
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
-            by_type
-                .entry(rule.meta.resource.clone())
-                .or_default()
-                .push(i);
+            for t in crate::rule::resource_types(&rule.meta.resource) {
+                by_type.entry(t.to_owned()).or_default().push(i);
+            }
         }
         Ok(RuleSet { rules, by_type })
     }
@@ -361,7 +360,10 @@ fn validate_meta(meta: &RuleFile, path: &Path, report: &mut dyn FnMut(&str, Stri
             report(field, "must not be empty".into());
         }
     }
-    if vigil_inventory::resource_type(&meta.resource).is_none() {
+    if crate::rule::resource_types(&meta.resource)
+        .iter()
+        .any(|t| vigil_inventory::resource_type(t).is_none())
+    {
         report(
             "resource",
             format!(

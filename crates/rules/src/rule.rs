@@ -21,7 +21,8 @@ pub struct RuleFile {
     /// One line saying what holds when the rule passes.
     pub title: String,
     pub severity: Severity,
-    /// Resource type the rule evaluates, from the inventory catalogue (`aws.s3.bucket`).
+    /// Resource type the rule evaluates, from the inventory catalogue (`aws.s3.bucket`),
+    /// or `aws.iam.principal` for IAM users and roles alike.
     pub resource: String,
     /// What the rule checks.
     pub description: String,
@@ -178,6 +179,20 @@ impl Rule {
     pub fn applies_when(&self) -> Option<&Expr> {
         self.applies_when.as_ref()
     }
+}
+
+/// Resource kinds a rule may name that stand for several inventory types: a rule about
+/// "a principal" judges users and roles alike, each finding about one of them.
+pub const RESOURCE_FAMILIES: &[(&str, &[&str])] =
+    &[("aws.iam.principal", &["aws.iam.user", "aws.iam.role"])];
+
+/// The inventory types a rule's `resource` covers: the family's members, or itself.
+pub fn resource_types(resource: &str) -> Vec<&str> {
+    RESOURCE_FAMILIES
+        .iter()
+        .find(|(family, _)| *family == resource)
+        .map(|(_, members)| members.to_vec())
+        .unwrap_or_else(|| vec![resource])
 }
 
 /// The rule file's JSON Schema, pretty-printed, as committed in the repository.

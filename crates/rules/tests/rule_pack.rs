@@ -285,3 +285,76 @@ fn coverage_page_is_current_and_every_uncovered_control_has_a_reason() {
         "docs/coverage.md is stale: run VIGIL_UPDATE_SCHEMAS=1 cargo nextest run -p vigil-rules"
     );
 }
+
+/// The escalation rule raises a user with an active access key to critical (high
+/// otherwise) and its evidence is the path, hop by hop, in every output that carries
+/// evidence (OCSF puts it under `resources[].data.evidence`).
+#[test]
+fn escalation_findings_carry_the_path_and_the_raised_severity() {
+    use serde_json::json;
+    use vigil_inventory::{Inventory, Resource};
+    use vigil_rules::{EvalContext, Severity, Status, evaluate_where};
+
+    let set = pack();
+    let user = |name: &str, keys: serde_json::Value| {
+        Resource::new(
+            format!("arn:aws:iam::123456789012:user/{name}"),
+            "aws.iam.user",
+            "123456789012",
+            "global",
+        )
+        .with_property(
+            "inline_policies",
+            json!([{"name": "self", "document": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:AttachUserPolicy",
+                           "Resource": format!("arn:aws:iam::123456789012:user/{name}")}]}}]),
+        )
+        .with_property("attached_policies", json!([]))
+        .with_property("groups", json!([]))
+        .with_property("access_keys", keys)
+        .with_property("permissions_boundary", serde_json::Value::Null)
+    };
+    let inventory = Inventory::new(
+        vec![
+            user(
+                "keyed",
+                json!([{"access_key_id": "AKIA1", "status": "Active"}]),
+            ),
+            user(
+                "console",
+                json!([{"access_key_id": "AKIA2", "status": "Inactive"}]),
+            ),
+        ],
+        vec![],
+        vec![],
+    )
+    .unwrap();
+    let ctx = EvalContext::new(std::sync::Arc::new(inventory), chrono::Utc::now());
+    let (findings, _) = evaluate_where(&set, &ctx, |r| {
+        r.id() == "iam_principal_can_escalate_to_admin"
+    });
+    let of = |name: &str| {
+        findings
+            .iter()
+            .find(|f| f.resource.id.ends_with(&format!("user/{name}")))
+            .unwrap()
+    };
+    assert_eq!(of("keyed").status, Status::Fail);
+    assert_eq!(of("keyed").rule.severity, Severity::Critical);
+    assert_eq!(of("console").status, Status::Fail);
+    assert_eq!(of("console").rule.severity, Severity::High);
+    let path = &of("keyed").evidence.properties["escalation_path"];
+    assert_eq!(path["hops"][0]["method"], "iam_attach_user_policy");
+    assert_eq!(
+        path["hops"][0]["actions"][0],
+        "iam:AttachUserPolicy on arn:aws:iam::123456789012:user/keyed"
+    );
+    assert_eq!(path["hops"][0]["decision"], "Allowed");
+    assert_eq!(path["administrator"], "administrator");
+    assert!(
+        of("keyed").evidence.properties["escalation_path_text"]
+            .as_str()
+            .unwrap()
+            .contains("--[iam_attach_user_policy: iam:AttachUserPolicy on")
+    );
+}

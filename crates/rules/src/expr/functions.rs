@@ -35,6 +35,14 @@ fn check_type(name: &str) -> Result<(), String> {
         .ok_or_else(|| format!("unknown resource type `{name}`"))
 }
 
+fn check_severity(name: &str) -> Result<(), String> {
+    serde_json::from_value::<crate::Severity>(serde_json::Value::String(name.to_owned()))
+        .map(|_| ())
+        .map_err(|_| {
+            format!("`{name}` is not a severity: informational, low, medium, high, critical")
+        })
+}
+
 fn check_kind(name: &str) -> Result<(), String> {
     if vigil_inventory::is_relation_kind(name) {
         Ok(())
@@ -179,6 +187,34 @@ pub const HELPERS: &[Helper] = &[
         literal_checks: &[(1, check_type)],
     },
     Helper {
+        name: "admin_escalation",
+        arities: &[1],
+        signature: "admin_escalation(resource) -> map",
+        doc: "For an IAM user or role: `is_admin` (its effective permission is an administrator's), `path` (its shortest way to administrator through the escalation catalogue, hop by hop, or null; `path.conditional` when a hop depends on context Vigil does not know), `active_access_key` and `assumable_from_outside`. The path is recorded as the finding's evidence. A gap over IAM users, roles, groups or policies of the account is an error.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "assumable_by",
+        arities: &[1],
+        signature: "assumable_by(resource) -> list(map)",
+        doc: "For an IAM role: the users and roles of the inventory that can assume it (trust policy and identity policy, same- or cross-account), each `{principal, decision, depends_on}`.",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "escalations",
+        arities: &[1],
+        signature: "escalations(resource) -> list(map)",
+        doc: "For an IAM user or role: whom it can become in one step, each `{method, resource, becomes, decision, depends_on}` (`becomes` is a principal ARN or `administrator`).",
+        literal_checks: &[],
+    },
+    Helper {
+        name: "raise_severity",
+        arities: &[2],
+        signature: "raise_severity(severity, when) -> bool",
+        doc: "Always true. When `when` holds, a failure of this evaluation is reported at `severity` (never lower than the rule's). Put it first: `raise_severity(\"critical\", exposed) && <check>`.",
+        literal_checks: &[(0, check_severity)],
+    },
+    Helper {
         name: "alarmed_log_filter",
         arities: &[2],
         signature: "alarmed_log_filter(resource, list(string)) -> bool",
@@ -225,7 +261,7 @@ pub(crate) fn take_excluded() -> Option<String> {
 /// How many related resources one finding records as evidence.
 const MAX_TOUCHED: usize = 25;
 
-fn touch(idx: ResourceIdx) {
+pub(crate) fn touch(idx: ResourceIdx) {
     TOUCHED.with(|t| {
         let mut t = t.borrow_mut();
         if t.len() < MAX_TOUCHED && !t.contains(&idx) {
@@ -234,9 +270,40 @@ fn touch(idx: ResourceIdx) {
     });
 }
 
-/// Clears the record of related resources before an evaluation.
+thread_local! {
+    /// Facts helpers recorded as evidence during the current evaluation (an escalation
+    /// path), by name.
+    static FACTS: RefCell<Vec<(String, serde_json::Value)>> = const { RefCell::new(Vec::new()) };
+    /// The severity a failure of the current evaluation is reported at, when a
+    /// `raise_severity` held.
+    static RAISED: std::cell::Cell<Option<crate::Severity>> = const { std::cell::Cell::new(None) };
+}
+
+/// Records a fact as evidence of the current evaluation.
+pub(crate) fn record_fact(name: &str, value: serde_json::Value) {
+    FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        f.retain(|(n, _)| n != name);
+        f.push((name.to_owned(), value));
+    });
+}
+
+/// Takes the facts recorded during the current evaluation.
+pub(crate) fn take_facts() -> Vec<(String, serde_json::Value)> {
+    FACTS.with(|f| std::mem::take(&mut *f.borrow_mut()))
+}
+
+/// Takes the severity a `raise_severity` asked for during the current evaluation.
+pub(crate) fn take_raised() -> Option<crate::Severity> {
+    RAISED.with(|r| r.take())
+}
+
+/// Clears the record of related resources (and the other per-evaluation records:
+/// facts, a raised severity) before an evaluation.
 pub(crate) fn reset_touched() {
     TOUCHED.with(|t| t.borrow_mut().clear());
+    FACTS.with(|f| f.borrow_mut().clear());
+    RAISED.with(|r| r.set(None));
 }
 
 /// Takes the record of related resources after an evaluation.
@@ -244,8 +311,11 @@ pub(crate) fn take_touched() -> Vec<ResourceIdx> {
     TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
-struct Shared {
-    inventory: Arc<Inventory>,
+pub(crate) struct Shared {
+    pub(crate) inventory: Arc<Inventory>,
+    /// The privilege-escalation analysis of the whole inventory, worked out the first
+    /// time a rule asks for it.
+    pub(crate) escalation: OnceLock<Result<Arc<crate::escalation::Analysis>, String>>,
     values: Vec<OnceLock<Value>>,
     now: DateTime<Utc>,
     /// The team's settings, bound to `settings` in every condition.
@@ -267,7 +337,11 @@ impl Shared {
             .clone()
     }
 
-    fn idx_of(&self, value: &Value, function: &str) -> Result<ResourceIdx, ExecutionError> {
+    pub(crate) fn idx_of(
+        &self,
+        value: &Value,
+        function: &str,
+    ) -> Result<ResourceIdx, ExecutionError> {
         let id = map_str(value, "id").ok_or_else(|| {
             ExecutionError::function_error(
                 function,
@@ -284,7 +358,7 @@ impl Shared {
 
     /// An error when the list of `resource_type` is incomplete for this account
     /// (and region, when given).
-    fn ensure_complete(
+    pub(crate) fn ensure_complete(
         &self,
         function: &str,
         resource_type: &str,
@@ -401,6 +475,7 @@ impl EvalContext {
         EvalContext {
             shared: Arc::new(Shared {
                 inventory,
+                escalation: OnceLock::new(),
                 values,
                 now,
                 settings: to_cel(&settings.to_json()),
@@ -645,6 +720,25 @@ impl EvalContext {
         });
         add("resources", |s, a| scoped(s, a, "resources", false));
         add("regional", |s, a| scoped(s, a, "regional", true));
+        add("admin_escalation", super::escalation::admin_escalation);
+        add("assumable_by", super::escalation::assumable_by);
+        add("escalations", super::escalation::escalations);
+        add("raise_severity", |_, a| {
+            let level = string(a, 0, "raise_severity")?;
+            let level: crate::Severity = serde_json::from_value(serde_json::Value::String(
+                level.to_owned(),
+            ))
+            .map_err(|_| {
+                ExecutionError::function_error(
+                    "raise_severity",
+                    format!("`{level}` is not a severity"),
+                )
+            })?;
+            if matches!(arg(a, 1, "raise_severity")?, Value::Bool(true)) {
+                RAISED.with(|r| r.set(Some(r.get().map_or(level, |old| old.max(level)))));
+            }
+            Ok(Value::Bool(true))
+        });
         add("alarmed_log_filter", |s, a| {
             let idx = s.idx_of(arg(a, 0, "alarmed_log_filter")?, "alarmed_log_filter")?;
             let terms = strings(a, 1, "alarmed_log_filter")?;
@@ -654,13 +748,21 @@ impl EvalContext {
     }
 }
 
-fn arg<'a>(args: &'a [Value], i: usize, function: &str) -> Result<&'a Value, ExecutionError> {
+pub(crate) fn arg<'a>(
+    args: &'a [Value],
+    i: usize,
+    function: &str,
+) -> Result<&'a Value, ExecutionError> {
     args.get(i).ok_or_else(|| {
         ExecutionError::function_error(function, format!("missing argument {}", i + 1))
     })
 }
 
-fn string<'a>(args: &'a [Value], i: usize, function: &str) -> Result<&'a str, ExecutionError> {
+pub(crate) fn string<'a>(
+    args: &'a [Value],
+    i: usize,
+    function: &str,
+) -> Result<&'a str, ExecutionError> {
     match arg(args, i, function)? {
         Value::String(s) => Ok(s.as_str()),
         Value::Null => Err(ExecutionError::function_error(
