@@ -21,6 +21,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use vigil_inventory::{Inventory, Resource};
 use vigil_rules::escalation::Analysis;
+use vigil_rules::{EvalContext, RuleSet, Severity, Status, evaluate_where};
 
 /// A small deterministic generator, so every run measures the same estate.
 struct Lcg(u64);
@@ -351,6 +352,32 @@ fn main() {
         analysed.as_secs_f64(),
         (total - analysed).as_secs_f64(),
         total.as_secs_f64()
+    );
+    // The rule over the same estate, as a scan runs it (its own analysis included).
+    let rules = RuleSet::load_dirs(&[
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+    ])
+    .expect("the rule pack loads");
+    let inventory = std::sync::Arc::new(inventory);
+    let began = Instant::now();
+    let ctx = EvalContext::new(std::sync::Arc::clone(&inventory), chrono::Utc::now());
+    let (findings, _) = evaluate_where(&rules, &ctx, |r| {
+        r.id() == "iam_principal_can_escalate_to_admin"
+    });
+    let count = |status: Status, severity: Option<Severity>| {
+        findings
+            .iter()
+            .filter(|f| f.status == status && severity.is_none_or(|s| f.rule.severity == s))
+            .count()
+    };
+    println!(
+        "  rule iam_principal_can_escalate_to_admin: {:.2} s, {} FAIL ({} critical, {} high), {} PASS, {} ERROR",
+        began.elapsed().as_secs_f64(),
+        count(Status::Fail, None),
+        count(Status::Fail, Some(Severity::Critical)),
+        count(Status::Fail, Some(Severity::High)),
+        count(Status::Pass, None),
+        count(Status::Error, None)
     );
     match peak_rss_mib() {
         Some(mib) => {

@@ -53,6 +53,25 @@ pub fn evaluate_where(
         .map(|r| (r.id(), Arc::new(r.meta.clone())))
         .collect();
     let mut findings = gap_findings(rules, inventory, &metas, &keep);
+    let asks_escalation = |r: &Rule| {
+        let sources = [
+            Some(r.condition().source()),
+            r.applies_when().map(Expr::source),
+        ];
+        sources.into_iter().flatten().any(|text| {
+            crate::expr::escalation::HELPERS
+                .iter()
+                .any(|h| text.contains(&format!("{h}(")))
+        })
+    };
+    if rules
+        .rules()
+        .iter()
+        .filter(|r| keep(r))
+        .any(asks_escalation)
+    {
+        ctx.prepare_escalation();
+    }
 
     // Resources in catalogue-type order then inventory order, and rules in id order
     // within each resource: the findings come out in a stable order without a sort.

@@ -31,8 +31,6 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 use serde::Serialize;
 use vigil_inventory::Inventory;
@@ -377,19 +375,5 @@ impl Analysis {
             .par_iter()
             .filter_map(|n| self.path_to_admin(&n.arn))
             .collect()
-    }
-
-    /// Principal ARNs by how many hops separate them from administrator (0 for
-    /// administrators), for summaries.
-    pub fn distances(&self) -> HashMap<String, usize> {
-        let mut out = HashMap::new();
-        for n in &self.estate.nodes {
-            if self.admin(&n.arn) == Some(Decision::Allowed) {
-                out.insert(n.arn.clone(), 0);
-            } else if let Some(p) = self.path_to_admin(&n.arn) {
-                out.insert(n.arn.clone(), p.hops.len());
-            }
-        }
-        out
     }
 }

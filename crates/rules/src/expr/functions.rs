@@ -549,6 +549,12 @@ impl EvalContext {
             .cloned()
     }
 
+    /// Works out the privilege-escalation analysis now, when a rule about to be
+    /// evaluated asks for it, rather than inside the first evaluation's budget.
+    pub(crate) fn prepare_escalation(&self) {
+        let _ = super::escalation::prepared(&self.shared);
+    }
+
     /// The CEL value of a resource, converted once and shared: for resources that
     /// graph helpers hand out again and again.
     pub fn value(&self, idx: ResourceIdx) -> Value {

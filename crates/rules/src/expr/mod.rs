@@ -3,7 +3,7 @@
 //! `cel` API goes through this module and its children, so its churn stays here.
 
 pub(crate) mod convert;
-mod escalation;
+pub(crate) mod escalation;
 pub(crate) mod functions;
 
 use cel::common::ast::{Expr as Ast, LiteralValue};
