@@ -100,7 +100,8 @@ fn write_testcase<W: Write>(w: &mut Writer<W>, finding: &Finding) -> io::Result<
         }
         Status::Fail => {
             element.write_inner_content(|w| {
-                let message = attr(&rule.title);
+                // A title states what passes, so the message says it is not met.
+                let message = attr(&format!("Not met: {}", rule.title));
                 w.create_element("failure")
                     .with_attributes([
                         ("message", message.as_str()),
@@ -259,7 +260,7 @@ mod tests {
         assert!(xml.contains(r#"tests="3" failures="1" errors="1" skipped="1""#));
         assert_eq!(xml.matches("<testcase ").count(), 4);
         assert!(xml.contains(
-            r#"<failure message="S3 bucket policies deny requests over plain HTTP" type="high">"#
+            r#"<failure message="Not met: S3 bucket policies deny requests over plain HTTP" type="high">"#
         ));
         assert!(
             xml.contains(r#"<error message="property policy was not collected" type="ERROR">"#)

@@ -321,7 +321,8 @@ fn log<'a>(findings: &'a [Finding], scan: &'a ScanInfo) -> Log<'a> {
                     kind: "fail",
                     level: level(rule.severity),
                     message: OwnedText {
-                        text: format!("{}: {}", rule.title, finding.resource.id),
+                        // A title states what passes, so the message says it is not met.
+                        text: format!("{} does not meet: {}", finding.resource.id, rule.title),
                     },
                     locations: [location(finding)],
                     partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, finding.uid())]),
@@ -423,6 +424,10 @@ mod tests {
         assert_eq!(result["ruleIndex"], 0);
         assert_eq!(result["level"], "error");
         assert_eq!(result["kind"], "fail");
+        assert_eq!(
+            result["message"]["text"],
+            "arn:aws:s3:::logs-bucket does not meet: S3 bucket policies deny requests over plain HTTP"
+        );
         assert_eq!(
             result["partialFingerprints"][FINGERPRINT_KEY],
             "vigil:s3_bucket_secure_transport_required:arn:aws:s3:::logs-bucket"

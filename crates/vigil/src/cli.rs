@@ -102,6 +102,10 @@ pub enum OutputFormat {
     Ndjson,
     /// One row per finding.
     Csv,
+    /// SARIF 2.1.0 log of the failures, for code-scanning dashboards and CI gates.
+    Sarif,
+    /// JUnit XML, one test case per rule and resource, for CI test reports.
+    Junit,
 }
 
 #[derive(Debug, Args)]

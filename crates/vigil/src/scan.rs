@@ -109,6 +109,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         OutputFormat::Ocsf => vigil_report::ocsf::write_ocsf_json(&mut out, &findings, &scan)?,
         OutputFormat::Ndjson => vigil_report::ocsf::write_ndjson(&mut out, &findings, &scan)?,
         OutputFormat::Csv => vigil_report::write_csv(&mut out, &findings)?,
+        OutputFormat::Sarif => vigil_report::write_sarif(&mut out, &findings, &scan)?,
+        OutputFormat::Junit => vigil_report::write_junit(&mut out, &findings, &scan)?,
     }
     out.flush()?;
     drop(out);

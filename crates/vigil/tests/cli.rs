@@ -526,6 +526,49 @@ fn csv_has_the_header_and_one_row_per_finding() {
 }
 
 #[test]
+fn sarif_and_junit_report_the_failures_ocsf_reports() {
+    let dir = TempDir::new().unwrap();
+    let events = example_events(&[]);
+    let mut failing: Vec<&str> = events
+        .iter()
+        .filter(|e| e["status_code"] == "FAIL")
+        .map(uid_of)
+        .collect();
+    failing.sort_unstable();
+    assert!(!failing.is_empty(), "the example has failures");
+
+    let sarif = path_str(&dir.path().join("vigil.sarif"));
+    scan(&example_snapshot(), &["--format", "sarif", "-o", &sarif])
+        .assert_code(0)
+        .assert_stdout_contains("Findings by severity");
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let mut results: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r.get("suppressions").is_none())
+        .map(|r| {
+            r["partialFingerprints"]["vigilFindingUid/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    results.sort_unstable();
+    assert_eq!(
+        results, failing,
+        "one SARIF result per FAIL, fingerprinted by its uid"
+    );
+
+    let junit = path_str(&dir.path().join("vigil.junit.xml"));
+    scan(&example_snapshot(), &["--format", "junit", "-o", &junit]).assert_code(0);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert_eq!(xml.matches("<testcase ").count(), events.len());
+    assert_eq!(xml.matches("<failure ").count(), failing.len());
+}
+
+#[test]
 fn scorecard_file_has_caf_components_waf_areas_epics_and_enablers() {
     let dir = TempDir::new().unwrap();
     let path = path_str(&dir.path().join("scorecard.json"));
