@@ -9,7 +9,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "fuzz/run.sh: installing cargo-fuzz" >&2
   cargo +nightly install cargo-fuzz --locked
 fi
-targets=(snapshot policy rule_file mutelist settings attestations)
+targets=(snapshot policy rule_file mutelist settings attestations daemon_config api_query)
 cargo +nightly fuzz build
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"

@@ -11,12 +11,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
-use vigil_store::{FindingFilter, PageRequest, ScanFilter, ScanTrigger, StatusFilter};
+use vigil_store::ScanTrigger;
 
 use super::Daemon;
+use super::query::{FindingsQuery, ScansQuery, ScoresQuery};
 
 /// The router, with the token every protected route checks.
 pub fn router(daemon: Arc<Daemon>, token: String) -> Router {
@@ -98,37 +98,14 @@ async fn metrics(State(daemon): State<Arc<Daemon>>) -> Response {
         .into_response()
 }
 
-/// `limit` (default 100) and `after` (the `next` of the previous page). Not a flattened
-/// struct: serde cannot read numbers from a query string through `flatten`.
-fn page(limit: Option<u32>, after: Option<String>) -> PageRequest {
-    PageRequest {
-        limit: limit.unwrap_or(100).clamp(1, vigil_store::MAX_PAGE_SIZE),
-        after,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ScansQuery {
-    account: Option<String>,
-    status: Option<String>,
-    limit: Option<u32>,
-    after: Option<String>,
-}
-
 async fn list_scans(
     State(daemon): State<Arc<Daemon>>,
     Query(query): Query<ScansQuery>,
 ) -> Response {
-    let status = match query.status.as_deref().map(str::parse).transpose() {
-        Ok(status) => status,
-        Err(err) => return error(StatusCode::BAD_REQUEST, format!("status: {err}")),
+    let (filter, page) = match query.request() {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let filter = ScanFilter {
-        account: query.account,
-        status,
-        trigger: None,
-    };
-    let page = page(query.limit, query.after);
     match store_call(&daemon, move |s| s.list_scans(&filter, &page)).await {
         Ok(page) => axum::Json(json!({ "items": page.items, "next": page.next })).into_response(),
         Err(response) => response,
@@ -147,55 +124,18 @@ async fn start_scan(State(daemon): State<Arc<Daemon>>) -> Response {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct FindingsQuery {
-    account: Option<String>,
-    status: Option<String>,
-    severity: Option<String>,
-    rule: Option<String>,
-    caf_component: Option<String>,
-    waf_area: Option<String>,
-    epic: Option<String>,
-    limit: Option<u32>,
-    after: Option<String>,
-}
-
 async fn list_findings(
     State(daemon): State<Arc<Daemon>>,
     Query(query): Query<FindingsQuery>,
 ) -> Response {
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::parse::<StatusFilter>)
-        .transpose()
-    {
-        Ok(status) => status,
-        Err(err) => return error(StatusCode::BAD_REQUEST, format!("status: {err}")),
+    let (filter, page) = match query.request() {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let filter = FindingFilter {
-        account: query.account,
-        status,
-        severity: query.severity,
-        rule_id: query.rule,
-        caf_component: query.caf_component,
-        waf_area: query.waf_area,
-        epic: query.epic,
-    };
-    let page = page(query.limit, query.after);
     match store_call(&daemon, move |s| s.list_findings(&filter, &page)).await {
         Ok(page) => axum::Json(json!({ "items": page.items, "next": page.next })).into_response(),
         Err(response) => response,
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct ScoresQuery {
-    account: Option<String>,
-    /// With `account`: the history of the epic levels (of one epic with `epic`).
-    history: Option<bool>,
-    epic: Option<String>,
-    limit: Option<u32>,
 }
 
 async fn scores(State(daemon): State<Arc<Daemon>>, Query(query): Query<ScoresQuery>) -> Response {

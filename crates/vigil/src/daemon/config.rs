@@ -405,8 +405,9 @@ fn one_line(message: &str) -> String {
 /// Looks variables up; the daemon passes the process environment, tests a map.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Reads and validates a configuration file.
-pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+/// Reads and validates a configuration file; `services` are the collectors'
+/// names (`vigil_collect::COLLECTORS`), which `[scan] services` must be among.
+pub fn load(path: &Path, services: &[&str]) -> Result<Config, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigErrors {
         path: path.to_owned(),
         issues: vec![ConfigIssue {
@@ -415,11 +416,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
             message: format!("cannot read: {err}"),
         }],
     })?;
-    parse(path, &text, &|name| std::env::var(name).ok())
+    parse(path, &text, &|name| std::env::var(name).ok(), services)
 }
 
 /// Validates configuration text; `path` is only for messages and relative paths.
-pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, ConfigErrors> {
+/// The collectors' names come in as data, so that this module needs no AWS SDK (the
+/// fuzz targets compile it on its own).
+pub fn parse(
+    path: &Path,
+    text: &str,
+    env: EnvLookup<'_>,
+    services: &[&str],
+) -> Result<Config, ConfigErrors> {
     let fail = |issues| ConfigErrors {
         path: path.to_owned(),
         issues,
@@ -577,21 +585,17 @@ pub fn parse(path: &Path, text: &str, env: EnvLookup<'_>) -> Result<Config, Conf
             err.message,
         );
     }
-    let known_services: Vec<&str> = vigil_collect::COLLECTORS
-        .iter()
-        .map(|c| c.service)
-        .collect();
     for service in scan
         .services
         .iter()
-        .filter(|s| !known_services.contains(&s.as_str()))
+        .filter(|s| !services.contains(&s.as_str()))
     {
         issues.push(
             scan_line,
             "scan.services",
             format!(
                 "unknown service `{service}`; known: {}",
-                known_services.join(", ")
+                services.join(", ")
             ),
         );
     }
@@ -812,12 +816,19 @@ pub fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
 mod tests {
     use super::*;
 
+    fn collector_services() -> Vec<&'static str> {
+        vigil_collect::COLLECTORS
+            .iter()
+            .map(|c| c.service)
+            .collect()
+    }
+
     fn env(name: &str) -> Option<String> {
         (name == "VIGIL_API_TOKEN").then(|| "t0ken".to_owned())
     }
 
     fn parse_text(text: &str) -> Result<Config, ConfigErrors> {
-        parse(Path::new("vigil.toml"), text, &env)
+        parse(Path::new("vigil.toml"), text, &env, &collector_services())
     }
 
     #[test]
@@ -837,7 +848,7 @@ mod tests {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                parse(&path, &text, &env).unwrap_or_else(|e| panic!("{e}"));
+                parse(&path, &text, &env, &collector_services()).unwrap_or_else(|e| panic!("{e}"));
                 checked += 1;
             }
         }

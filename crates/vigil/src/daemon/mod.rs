@@ -9,6 +9,7 @@ mod api;
 pub mod config;
 mod delivery;
 mod metrics;
+mod query;
 mod scanner;
 mod schedule;
 
@@ -55,7 +56,7 @@ pub struct Daemon {
 
 /// `vigil daemon --config FILE`.
 pub fn run(args: DaemonArgs) -> Result<ExitCode> {
-    let config = match config::load(&args.config) {
+    let config = match config::load(&args.config, &collector_services()) {
         Ok(config) => config,
         Err(errors) => {
             #[allow(clippy::print_stderr)]
@@ -75,6 +76,14 @@ pub fn run(args: DaemonArgs) -> Result<ExitCode> {
     // were applied in `serve`; what still runs now is let go.
     runtime.shutdown_timeout(Duration::from_secs(2));
     result
+}
+
+/// The names `[scan] services` may use: one per collector.
+fn collector_services() -> Vec<&'static str> {
+    vigil_collect::COLLECTORS
+        .iter()
+        .map(|c| c.service)
+        .collect()
 }
 
 fn api_token(config: &Config) -> Result<String> {
@@ -323,43 +332,45 @@ pub fn config_command(command: ConfigCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Validate { config: path } => match config::load(&path) {
-            Ok(config) => {
-                // What start-up reads next — the rule pack, the mutelist and
-                // attestations (their contents, not just their paths), the API token —
-                // is read here too, so that whatever `validate` accepts, the daemon
-                // starts with.
-                if let Err(err) = pipeline(&config).and_then(|_| api_token(&config)) {
+        ConfigCommand::Validate { config: path } => {
+            match config::load(&path, &collector_services()) {
+                Ok(config) => {
+                    // What start-up reads next — the rule pack, the mutelist and
+                    // attestations (their contents, not just their paths), the API token —
+                    // is read here too, so that whatever `validate` accepts, the daemon
+                    // starts with.
+                    if let Err(err) = pipeline(&config).and_then(|_| api_token(&config)) {
+                        #[allow(clippy::print_stderr)]
+                        {
+                            eprintln!("{}: {err:#}", path.display());
+                        }
+                        return Ok(ExitCode::from(2));
+                    }
+                    #[allow(clippy::print_stdout)]
+                    {
+                        println!(
+                            "{}: valid ({} account(s){}, {} schedule(s), {} sink(s))",
+                            path.display(),
+                            config.accounts.len(),
+                            if config.organization.is_some() {
+                                " and Organizations discovery"
+                            } else {
+                                ""
+                            },
+                            config.schedules.len(),
+                            config.sinks.len()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
                     #[allow(clippy::print_stderr)]
                     {
-                        eprintln!("{}: {err:#}", path.display());
+                        eprint!("{errors}");
                     }
-                    return Ok(ExitCode::from(2));
+                    Ok(ExitCode::from(2))
                 }
-                #[allow(clippy::print_stdout)]
-                {
-                    println!(
-                        "{}: valid ({} account(s){}, {} schedule(s), {} sink(s))",
-                        path.display(),
-                        config.accounts.len(),
-                        if config.organization.is_some() {
-                            " and Organizations discovery"
-                        } else {
-                            ""
-                        },
-                        config.schedules.len(),
-                        config.sinks.len()
-                    );
-                }
-                Ok(ExitCode::SUCCESS)
             }
-            Err(errors) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprint!("{errors}");
-                }
-                Ok(ExitCode::from(2))
-            }
-        },
+        }
     }
 }
