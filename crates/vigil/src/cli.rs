@@ -58,8 +58,14 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "ARN")]
     pub principal: String,
     /// The action, such as `s3:GetObject`.
+    #[arg(long, required_unless_present = "paths", conflicts_with = "paths")]
+    pub action: Option<String>,
+    /// Instead of one action: the principal's privilege-escalation paths — its
+    /// shortest path to administrator, whom it can become and which roles it can
+    /// assume, and who can become it. Exit status 0 when it is or can become
+    /// administrator, 1 otherwise.
     #[arg(long)]
-    pub action: String,
+    pub paths: bool,
     /// The resource ARN (`*` for actions without one).
     #[arg(long, value_name = "ARN", default_value = "*")]
     pub resource: String,

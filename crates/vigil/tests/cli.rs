@@ -1335,3 +1335,89 @@ fn explain_says_why_a_role_can_or_cannot_act_on_a_bucket() {
     .assert_code(2)
     .assert_stderr_contains("is not an IAM user or role");
 }
+
+/// `vigil explain --paths`: the escalation analysis for one principal. A developer may
+/// assume a deployer role that may write its own inline policy: two hops to
+/// administrator, each named by its method and calls. The deployer is reached from the
+/// developer; an intern with no permissions has no path (exit status 1).
+#[test]
+fn explain_paths_shows_the_way_to_administrator_hop_by_hop() {
+    let dir = TempDir::new().unwrap();
+    let dev = format!("arn:aws:iam::{ACCOUNT}:user/dev");
+    let intern = format!("arn:aws:iam::{ACCOUNT}:user/intern");
+    let deployer = format!("arn:aws:iam::{ACCOUNT}:role/deployer");
+    let user = |name: &str, statements: Value| {
+        json!({"id": format!("arn:aws:iam::{ACCOUNT}:user/{name}"), "type": "aws.iam.user",
+               "account": ACCOUNT, "region": "global",
+               "properties": {"user_name": name, "attached_policies": [], "groups": [],
+                              "access_keys": [], "password_enabled": false,
+                              "permissions_boundary": null,
+                              "inline_policies": [{"name": "p", "document": {"Statement": statements}}]}})
+    };
+    let snapshot = json!({
+        "format": "vigil.snapshot/v1",
+        "resources": [
+            user("dev", json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": deployer}])),
+            user("intern", json!([])),
+            {"id": deployer, "type": "aws.iam.role", "account": ACCOUNT, "region": "global",
+             "properties": {"role_name": "deployer", "attached_policies": [], "instance_profiles": [],
+                            "is_service_linked": false, "permissions_boundary": null,
+                            "assume_role_policy": {"Statement": [{"Effect": "Allow",
+                                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                                "Action": "sts:AssumeRole"}]},
+                            "inline_policies": [{"name": "self", "document": {"Statement": [
+                                {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": deployer}]}}]}}
+        ]
+    });
+    let path = write(dir.path(), "iam.snapshot.json", &snapshot.to_string());
+    let text = vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        &dev,
+        "--paths",
+    ]);
+    text.assert_code(0)
+        .assert_stdout_contains("can become administrator in 2 step(s)")
+        .assert_stdout_contains("--[sts_assume_role: sts:AssumeRole on")
+        .assert_stdout_contains("--[iam_put_role_policy: iam:PutRolePolicy on");
+
+    let json_run = vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        &deployer,
+        "--paths",
+        "--format",
+        "json",
+    ]);
+    json_run.assert_code(0);
+    let answer: Value = serde_json::from_str(&json_run.stdout).unwrap();
+    let hops = answer["path_to_administrator"]["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 1, "{answer}");
+    assert_eq!(hops[0]["method"], "iam_put_role_policy");
+    assert_eq!(hops[0]["becomes"], "administrator");
+    let assumed_by: Vec<&str> = answer["can_be_assumed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["principal"].as_str())
+        .collect();
+    assert!(assumed_by.contains(&dev.as_str()), "{answer}");
+    assert!(!assumed_by.contains(&intern.as_str()), "{answer}");
+
+    vigil(&[
+        "explain",
+        "--snapshot",
+        &path,
+        "--principal",
+        &intern,
+        "--paths",
+    ])
+    .assert_code(1)
+    .assert_stdout_contains("No path to administrator was found.");
+    // --paths and --action are one or the other.
+    vigil(&["explain", "--snapshot", &path, "--principal", &dev]).assert_code(2);
+}

@@ -277,6 +277,26 @@ impl Analysis {
             .collect()
     }
 
+    /// The direct escalations that end at this principal: who can become it, by which
+    /// method (role assumption is in [`Analysis::assumable_by`]).
+    pub fn escalations_to(&self, arn: &str) -> Vec<Escalation> {
+        let Some(t) = self.index(arn) else {
+            return Vec::new();
+        };
+        self.edges
+            .iter()
+            .filter(|e| matches!(e.to, Reach::Principal(j) if j as usize == t))
+            .map(|e| Escalation {
+                principal: self.estate.nodes[e.from as usize].arn.clone(),
+                method: self.catalogue.methods()[e.method as usize].id.clone(),
+                resource: self.resource_arn(e.target),
+                becomes: arn.to_owned(),
+                decision: e.decision,
+                depends_on: e.why.to_vec(),
+            })
+            .collect()
+    }
+
     /// The principal's shortest path to administrator: a definite one when there is
     /// one, else a conditional one. `None` for administrators (nothing to escalate)
     /// and for principals with no path.
