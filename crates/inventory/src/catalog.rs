@@ -256,7 +256,7 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
     RelationKindInfo {
         name: "uses",
-        description: "instance uses a security group; function or instance runs as a role",
+        description: "instance uses a security group; function, instance or build project runs as a role",
     },
     RelationKindInfo {
         name: "encrypted_by",

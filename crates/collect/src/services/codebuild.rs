@@ -134,6 +134,10 @@ fn add_project(ctx: &Ctx, project: &Project) {
         })
         .collect();
     resource.properties = Value::Object(props);
+    // The role every build runs as: escalation paths through the project end there.
+    if let Some(role) = project.service_role().filter(|r| r.starts_with("arn:")) {
+        ctx.relate(&resource.id, "uses", role);
+    }
     ctx.add(resource);
 }
 
@@ -149,6 +153,11 @@ fn project_properties(project: &Project) -> Map<String, Value> {
     p.insert(
         "privileged_mode".into(),
         json!(environment.map(|e| e.privileged_mode().unwrap_or(false))),
+    );
+    p.insert("image".into(), json!(environment.map(|e| e.image())));
+    p.insert(
+        "environment_type".into(),
+        json!(environment.map(|e| e.r#type().as_str())),
     );
     p.insert(
         "environment_variables".into(),
@@ -347,6 +356,8 @@ mod tests {
                 "name": "build",
                 "service_role": "arn:aws:iam::111122223333:role/build",
                 "privileged_mode": true,
+                "image": "aws/codebuild/standard:7.0",
+                "environment_type": "LINUX_CONTAINER",
                 "environment_variables": [
                     {"name": "AWS_SECRET_ACCESS_KEY", "type": "PLAINTEXT"},
                     {"name": "DEPLOY_KEY", "type": "PLAINTEXT"},
@@ -361,6 +372,33 @@ mod tests {
                 "logs": {"cloudwatch_status": "ENABLED", "s3_status": "DISABLED"},
                 "encryption_key": "arn:aws:kms:eu-west-1:111122223333:alias/aws/s3",
             })
+        );
+    }
+
+    /// The project runs as its service role: a `uses` relation, as a function or an
+    /// instance has to the role it runs as.
+    #[test]
+    fn a_project_uses_its_service_role() {
+        let ctx = Ctx::new(
+            "111122223333".into(),
+            "eu-west-1".into(),
+            aws_types::SdkConfig::builder().build(),
+            std::sync::Arc::default(),
+        );
+        add_project(&ctx, &project());
+        let output = ctx.shared.output.lock().unwrap();
+        let relations: Vec<_> = output
+            .relations
+            .iter()
+            .map(|r| (r.from.as_str(), r.kind.as_str(), r.to.as_str()))
+            .collect();
+        assert_eq!(
+            relations,
+            vec![(
+                "arn:aws:codebuild:eu-west-1:111122223333:project/build",
+                "uses",
+                "arn:aws:iam::111122223333:role/build"
+            )]
         );
     }
 
@@ -385,6 +423,8 @@ mod tests {
     fn a_project_without_environment_or_source() {
         let p = project_properties(&Project::builder().name("bare").build());
         assert_eq!(p["privileged_mode"], Value::Null);
+        assert_eq!(p["image"], Value::Null);
+        assert_eq!(p["environment_type"], Value::Null);
         assert_eq!(p["environment_variables"], json!([]));
         assert_eq!(p["plaintext_credential_variables"], json!([]));
         assert_eq!(p["source_type"], Value::Null);

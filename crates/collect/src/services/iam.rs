@@ -247,6 +247,9 @@ fn add_policy(ctx: &Ctx, policy: &ManagedPolicyDetail) {
         "attachment_count": policy.attachment_count(),
         "default_version_id": policy.default_version_id(),
     });
+    if let Value::Object(map) = &mut properties {
+        map.extend(super::iam_versions::version_properties(policy, aws_managed));
+    }
     match default_document(policy) {
         Some(document) => properties["document"] = document,
         None => ctx.gap_resource(
@@ -273,10 +276,7 @@ fn default_document(policy: &ManagedPolicyDetail) -> Option<Value> {
     policy
         .policy_version_list()
         .iter()
-        .find(|v| {
-            v.is_default_version()
-                || (v.version_id().is_some() && v.version_id() == policy.default_version_id())
-        })
+        .find(|v| super::iam_versions::is_default(policy, v))
         .and_then(|v| v.document())
         .map(|d| policy_document(Some(d)))
 }

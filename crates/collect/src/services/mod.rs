@@ -24,6 +24,7 @@ pub mod elbv2;
 pub mod events;
 pub mod guardduty;
 pub mod iam;
+mod iam_versions;
 pub mod incidents;
 pub mod inspector;
 pub mod kms;

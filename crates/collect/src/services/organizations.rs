@@ -29,18 +29,29 @@
 //!   `attached_to_root` per policy (a failure is a resource gap, the keys stay absent);
 //! - `ListDelegatedAdministrators` lists the delegated administrators (a failure is a
 //!   type-level gap) and `ListDelegatedServicesForAccount` their `services`.
+//!
+//! In every account of an organization, `organization.ou_chain` is the account's path,
+//! root first, with the SCPs on each level: `ListParents` up to the root, then
+//! `ListPoliciesForTarget` (SCPs only) per level and `DescribePolicy` for documents not
+//! already read. A member account may only read it when it is a delegated administrator
+//! of Organizations, so the calls are tried there too: a refusal is a resource gap on the
+//! account node and `ou_chain` stays absent, which the policy engine reports as SCPs it
+//! could not apply (never as "no SCPs"). In the management account SCPs do not apply;
+//! the chain is recorded all the same, for the reader.
+
+use std::collections::HashMap;
 
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use aws_sdk_organizations::types::{
-    DelegatedAdministrator, DelegatedService, Organization, PolicySummary, PolicyTargetSummary,
-    PolicyType, PolicyTypeStatus, Root, TargetType,
+    DelegatedAdministrator, DelegatedService, Organization, Parent, ParentType, PolicySummary,
+    PolicyTargetSummary, PolicyType, PolicyTypeStatus, Root, TargetType,
 };
 
-use crate::Ctx;
 use crate::client;
 use crate::registry::{Collector, Scope};
+use crate::{CallError, Ctx};
 
 pub const COLLECTOR: Collector = Collector {
     service: "organizations",
@@ -53,6 +64,8 @@ pub const COLLECTOR: Collector = Collector {
         "organizations:ListTargetsForPolicy",
         "organizations:ListDelegatedAdministrators",
         "organizations:ListDelegatedServicesForAccount",
+        "organizations:ListParents",
+        "organizations:ListPoliciesForTarget",
     ],
     run: |ctx| Box::pin(collect(ctx)),
 };
@@ -71,6 +84,12 @@ const POLICY_TYPES: [PolicyType; 4] = [
 /// Bound on concurrent per-policy and per-administrator calls: the Organizations API has
 /// low request-rate limits.
 const CONCURRENCY: usize = 2;
+
+/// The most parents an account can have above it: five levels of OUs and the root.
+const MAX_PARENTS: usize = 6;
+
+/// SCP documents already read, by policy id.
+type Documents = HashMap<String, Value>;
 
 async fn collect(ctx: Ctx) {
     let client = client!(ctx, aws_sdk_organizations);
@@ -106,8 +125,13 @@ async fn collect(ctx: Ctx) {
         return;
     };
     if org.master_account_id() != Some(ctx.account.as_str()) {
-        ctx.set_account("organization", organization);
         member_gaps(&ctx, org.master_account_id());
+        if let Some(chain) = ou_chain(&ctx, &client, &account_node, &Documents::new()).await
+            && let Value::Object(map) = &mut organization
+        {
+            map.insert("ou_chain".into(), chain);
+        }
+        ctx.set_account("organization", organization);
         return;
     }
     if let Some(root) = root(&ctx, &client, &account_node).await
@@ -115,9 +139,156 @@ async fn collect(ctx: Ctx) {
     {
         map.extend(root_properties(&root));
     }
+    let (documents, ()) = futures::join!(
+        policies(&ctx, &client),
+        delegated_administrators(&ctx, &client)
+    );
+    if let Some(chain) = ou_chain(&ctx, &client, &account_node, &documents).await
+        && let Value::Object(map) = &mut organization
+    {
+        map.insert("ou_chain".into(), chain);
+    }
     ctx.set_account("organization", organization);
-    policies(&ctx, &client).await;
-    delegated_administrators(&ctx, &client).await;
+}
+
+/// The account's path in the organization, root first, each level with the SCPs
+/// attached to it; `None` (a gap on the account node recorded) when the path could not
+/// be read. A level whose SCPs could not be listed lacks `scps`; one where SCPs are not
+/// enabled has `scps: null`.
+async fn ou_chain(
+    ctx: &Ctx,
+    client: &aws_sdk_organizations::Client,
+    account_node: &str,
+    documents: &Documents,
+) -> Option<Value> {
+    let mut path = vec![(ctx.account.clone(), "ACCOUNT")];
+    let mut child = ctx.account.clone();
+    while path.len() <= MAX_PARENTS {
+        let pages = ctx
+            .detail(
+                "organizations:ListParents",
+                account_node,
+                &[],
+                client
+                    .list_parents()
+                    .child_id(&child)
+                    .into_paginator()
+                    .send()
+                    .try_collect(),
+            )
+            .await
+            .ok()??;
+        let parents: Vec<Parent> = pages
+            .into_iter()
+            .flat_map(|p| p.parents)
+            .flatten()
+            .collect();
+        let Some((id, kind)) = parent_level(&parents) else {
+            ctx.gap_resource(
+                "organizations:ListParents",
+                account_node,
+                &CallError {
+                    code: "NoParent".into(),
+                    message: format!("{child} has no parent in the answer"),
+                },
+            );
+            return None;
+        };
+        path.push((id.clone(), kind));
+        if kind == "ROOT" {
+            break;
+        }
+        child = id;
+    }
+    path.reverse();
+    let mut levels = Vec::with_capacity(path.len());
+    for (id, kind) in path {
+        let scps = level_scps(ctx, client, account_node, &id, documents).await;
+        levels.push(level_json(&id, kind, scps));
+    }
+    Some(Value::Array(levels))
+}
+
+/// The one parent of a child (`ROOT` or `ORGANIZATIONAL_UNIT`), as id and type.
+fn parent_level(parents: &[Parent]) -> Option<(String, &'static str)> {
+    let parent = parents.first()?;
+    let kind = match parent.r#type()? {
+        ParentType::Root => "ROOT",
+        _ => "ORGANIZATIONAL_UNIT",
+    };
+    Some((parent.id()?.to_owned(), kind))
+}
+
+/// `{id, type, scps}`; `scps` left out when it could not be read.
+fn level_json(id: &str, kind: &str, scps: Option<Value>) -> Value {
+    let mut level = Map::new();
+    level.insert("id".into(), json!(id));
+    level.insert("type".into(), json!(kind));
+    if let Some(scps) = scps {
+        level.insert("scps".into(), scps);
+    }
+    Value::Object(level)
+}
+
+/// The SCPs attached to one level, each with its document when it could be read;
+/// `Some(null)` when SCPs are not enabled, `None` after a gap.
+async fn level_scps(
+    ctx: &Ctx,
+    client: &aws_sdk_organizations::Client,
+    account_node: &str,
+    target: &str,
+    documents: &Documents,
+) -> Option<Value> {
+    let listing = ctx
+        .call(
+            "organizations:ListPoliciesForTarget",
+            client
+                .list_policies_for_target()
+                .target_id(target)
+                .filter(PolicyType::ServiceControlPolicy)
+                .into_paginator()
+                .send()
+                .try_collect(),
+        )
+        .await;
+    let summaries: Vec<PolicySummary> = match listing {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.policies)
+            .flatten()
+            .collect(),
+        Err(err) if err.code == "PolicyTypeNotEnabledException" => return Some(Value::Null),
+        Err(err) => {
+            ctx.gap_resource("organizations:ListPoliciesForTarget", account_node, &err);
+            return None;
+        }
+    };
+    let mut scps = Vec::with_capacity(summaries.len());
+    for summary in &summaries {
+        let id = summary.id().unwrap_or_default();
+        let arn = summary.arn().unwrap_or(id);
+        let mut scp = summary_properties(summary, arn);
+        scp.remove("type");
+        let document = match documents.get(id) {
+            Some(document) => Some(document.clone()),
+            None => ctx
+                .detail(
+                    "organizations:DescribePolicy",
+                    account_node,
+                    &[],
+                    client.describe_policy().policy_id(id).send(),
+                )
+                .await
+                .ok()
+                .flatten()
+                .map(|out| crate::policy_document(out.policy().and_then(|p| p.content()))),
+        };
+        if let Some(document) = document {
+            scp.insert("document".into(), document);
+        }
+        scps.push(Value::Object(scp));
+    }
+    Some(Value::Array(scps))
 }
 
 /// A member account cannot read the organization's policies or delegated
@@ -171,7 +342,8 @@ fn root_properties(root: &Root) -> Map<String, Value> {
     p
 }
 
-async fn policies(ctx: &Ctx, client: &aws_sdk_organizations::Client) {
+/// Reads every policy; gives the SCPs' documents by policy id, for the OU chain.
+async fn policies(ctx: &Ctx, client: &aws_sdk_organizations::Client) -> Documents {
     let mut summaries = Vec::new();
     for policy_type in POLICY_TYPES {
         let listing = ctx
@@ -194,15 +366,19 @@ async fn policies(ctx: &Ctx, client: &aws_sdk_organizations::Client) {
     futures::stream::iter(summaries)
         .map(|summary| policy(ctx, client, summary))
         .buffer_unordered(CONCURRENCY)
-        .collect::<Vec<()>>()
-        .await;
+        .filter_map(|scp| async move { scp })
+        .collect()
+        .await
 }
 
 /// One policy: its summary always; its document and targets when they could be read.
-async fn policy(ctx: &Ctx, client: &aws_sdk_organizations::Client, summary: PolicySummary) {
-    let Some(policy_id) = summary.id() else {
-        return;
-    };
+/// Gives an SCP's id and document.
+async fn policy(
+    ctx: &Ctx,
+    client: &aws_sdk_organizations::Client,
+    summary: PolicySummary,
+) -> Option<(String, Value)> {
+    let policy_id = summary.id()?;
     let id = summary
         .arn()
         .map(str::to_owned)
@@ -241,10 +417,15 @@ async fn policy(ctx: &Ctx, client: &aws_sdk_organizations::Client, summary: Poli
             .collect();
         properties.extend(targets_properties(&targets));
     }
+    let scp = (summary.r#type() == Some(&PolicyType::ServiceControlPolicy))
+        .then(|| properties.get("document").cloned())
+        .flatten()
+        .map(|document| (policy_id.to_owned(), document));
     let mut resource = ctx.global_resource(id, POLICY);
     resource.name = summary.name().map(str::to_owned);
     resource.properties = Value::Object(properties);
     ctx.add(resource);
+    scp
 }
 
 /// `id`, `arn`, `name`, `type`, `aws_managed` from the listing.
@@ -532,6 +713,39 @@ mod tests {
         assert_eq!(
             services_list(&services),
             json!(["guardduty.amazonaws.com", "securityhub.amazonaws.com"])
+        );
+    }
+
+    #[test]
+    fn a_parent_is_the_root_or_an_organizational_unit() {
+        let parent = |id: &str, kind: ParentType| Parent::builder().id(id).r#type(kind).build();
+        assert_eq!(
+            parent_level(&[parent("r-ab12", ParentType::Root)]),
+            Some(("r-ab12".to_owned(), "ROOT"))
+        );
+        assert_eq!(
+            parent_level(&[parent("ou-ab12-cdef3456", ParentType::OrganizationalUnit)]),
+            Some(("ou-ab12-cdef3456".to_owned(), "ORGANIZATIONAL_UNIT"))
+        );
+        assert_eq!(parent_level(&[]), None);
+        assert_eq!(parent_level(&[Parent::builder().id("r-1").build()]), None);
+    }
+
+    /// A level whose SCPs could not be listed lacks `scps` (not collected), unlike one
+    /// where SCPs are not enabled (`null`) or none is attached (`[]`).
+    #[test]
+    fn a_level_without_scps_read_lacks_the_key() {
+        assert_eq!(
+            level_json("r-ab12", "ROOT", None),
+            json!({"id": "r-ab12", "type": "ROOT"})
+        );
+        assert_eq!(
+            level_json("111122223333", "ACCOUNT", Some(Value::Null)),
+            json!({"id": "111122223333", "type": "ACCOUNT", "scps": null})
+        );
+        assert_eq!(
+            level_json("ou-1", "ORGANIZATIONAL_UNIT", Some(json!([]))),
+            json!({"id": "ou-1", "type": "ORGANIZATIONAL_UNIT", "scps": []})
         );
     }
 
