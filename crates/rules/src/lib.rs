@@ -18,6 +18,7 @@ pub mod helpers;
 mod load;
 pub mod mapping;
 mod mutelist;
+pub mod reach;
 mod rule;
 mod settings;
 pub mod standards;
