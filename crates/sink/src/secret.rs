@@ -45,6 +45,12 @@ impl Redactor {
             r.add(url.username());
             if let Some(password) = url.password() {
                 r.add(password);
+                // The HTTP client sends userinfo as `Authorization: Basic
+                // base64(user:password)`; a receiver that echoes the request echoes
+                // that, which is the password in another spelling.
+                use base64::Engine as _;
+                let pair = format!("{}:{password}", url.username());
+                r.add(&base64::engine::general_purpose::STANDARD.encode(pair));
             }
             if let Some(query) = url.query() {
                 for pair in query.split('&') {
@@ -211,8 +217,11 @@ mod tests {
         )
         .unwrap();
         let r = Redactor::new(Some(&url), Some(&Secret::new("head3r-token")));
+        // `Y29sbGVjdG9yOnBhNTV3b3Jk` is base64("collector:pa55word"), the Basic
+        // authorization header an echoing receiver sends back.
         let echoed = "you sent /ingest?token=qu3ry-t0ken&sig=a%2Bb%2Fc%3D%3D (sig a+b/c==) \
-                      as collector:pa55word with head3r-token";
+                      as collector:pa55word with head3r-token \
+                      authorization: Basic Y29sbGVjdG9yOnBhNTV3b3Jk";
         let clean = r.scrub(echoed);
         for secret in [
             "qu3ry-t0ken",
@@ -220,6 +229,7 @@ mod tests {
             "a+b/c==",
             "pa55word",
             "head3r-token",
+            "Y29sbGVjdG9yOnBhNTV3b3Jk",
         ] {
             assert!(!clean.contains(secret), "{secret} in {clean}");
         }

@@ -25,6 +25,10 @@ const TOKEN: &str = "daemon-test-token";
 /// may reach the daemon's log or its store.
 const SINK_QUERY_SECRET: &str = "sink-query-s3cret-4711";
 const SINK_HEADER_SECRET: &str = "sink-header-s3cret-0815";
+/// The password in the webhook URL's userinfo (`http://user:password@host/…`).
+const SINK_USERINFO_SECRET: &str = "sink-userinfo-s3cret-1234";
+/// The same, as the HTTP client sends it: `Authorization: Basic base64(vigil:…)`.
+const SINK_USERINFO_BASIC: &str = "dmlnaWw6c2luay11c2VyaW5mby1zM2NyZXQtMTIzNA==";
 const BUCKET: &str = "vigil-daemon-test-bucket";
 
 fn root() -> PathBuf {
@@ -264,7 +268,7 @@ shutdown_scan_secs = 20
 [[sinks]]
 type = "http"
 name = "webhook"
-url = "http://127.0.0.1:{http}/ingest?token={SINK_QUERY_SECRET}"
+url = "http://vigil:{SINK_USERINFO_SECRET}@127.0.0.1:{http}/ingest?token={SINK_QUERY_SECRET}"
 token_env = "VIGIL_TEST_SINK_TOKEN"
 max_batch_events = 50
 
@@ -275,8 +279,14 @@ transport = "tcp"
 address = "127.0.0.1:{syslog}"
 # Scan summaries carry the whole scorecard (tens of KiB); octet-counted TCP takes them.
 max_message_bytes = 1048576
+
+[[sinks]]
+type = "file"
+name = "archive"
+path = "{events}"
 "#,
-        db = dir.join("vigil.db").display()
+        db = dir.join("vigil.db").display(),
+        events = dir.join("events.ndjson").display()
     );
     let path = dir.join("vigil.toml");
     std::fs::write(&path, config).unwrap();
@@ -513,8 +523,22 @@ fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
         http.inbox.lock().unwrap().refused > 0,
         "the receiver never refused, so nothing was echoed"
     );
-    for secret in [TOKEN, SINK_QUERY_SECRET, SINK_HEADER_SECRET] {
+    // The file sink's output (every event the daemon emitted) is searched too.
+    let events = std::fs::read_to_string(dir.path().join("events.ndjson")).unwrap();
+    assert!(
+        events.lines().count() > 10,
+        "the file sink wrote {} events",
+        events.lines().count()
+    );
+    for secret in [
+        TOKEN,
+        SINK_QUERY_SECRET,
+        SINK_HEADER_SECRET,
+        SINK_USERINFO_SECRET,
+        SINK_USERINFO_BASIC,
+    ] {
         assert!(!log_text.contains(secret), "{secret} appears in the log");
+        assert!(!events.contains(secret), "{secret} appears in the events");
         assert!(
             !store.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "{secret} appears in the store"
