@@ -50,6 +50,48 @@ fn clip(text: &str) -> String {
     }
 }
 
+/// Failures whose evidence is a path (an escalation to administrator, a route from the
+/// internet): graph helpers record it as a `…_path_text` property, hop by hop, so the
+/// reader sees how, not only that. The worst first, as many as the failures table.
+fn attack_paths(failures: &[&Finding], limit: usize) -> String {
+    let with_paths: Vec<(&Finding, Vec<&str>)> = failures
+        .iter()
+        .filter_map(|f| {
+            let texts: Vec<&str> = f
+                .evidence
+                .properties
+                .iter()
+                .filter(|(k, _)| k.ends_with("_path_text"))
+                .filter_map(|(_, v)| v.as_str())
+                .collect();
+            (!texts.is_empty()).then_some((*f, texts))
+        })
+        .collect();
+    if with_paths.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("Attack paths ({} failure(s) with one)\n", with_paths.len());
+    for (f, texts) in with_paths.iter().take(limit) {
+        out.push_str(&format!("  [{}] {}\n", f.rule.severity, f.rule.id));
+        for text in texts {
+            for line in text.lines().take(MAX_PATH_LINES) {
+                out.push_str(&format!("    {}\n", clip(line)));
+            }
+        }
+    }
+    if with_paths.len() > limit {
+        out.push_str(&format!(
+            "  … {} more in the full output\n",
+            with_paths.len() - limit
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Lines of one path the summary shows; a path longer than this is cut.
+const MAX_PATH_LINES: usize = 12;
+
 fn score_text(score: Option<f64>) -> String {
     score.map_or("-".to_owned(), |s| format!("{s:.1}%"))
 }
@@ -142,6 +184,7 @@ pub fn render(findings: &[Finding], scorecard: &Scorecard, info: &SummaryInfo) -
             }
         ));
         out.push('\n');
+        out.push_str(&attack_paths(&failures, info.top_failures.max(1)));
     }
 
     // A muted ERROR is still a result nobody saw: it counts as not evaluated.
@@ -318,5 +361,38 @@ mod tests {
             text.contains("1 finding(s) could not be evaluated (ERROR, never counted as PASS), 1 of them muted"),
             "{text}"
         );
+    }
+
+    /// A failure whose evidence is a path shows it hop by hop under "Attack paths";
+    /// failures without one do not appear there.
+    #[test]
+    fn a_path_in_the_evidence_is_shown_hop_by_hop() {
+        let mut with_path = finding(Status::Fail);
+        with_path.evidence.properties.insert(
+            "escalation_path_text".into(),
+            serde_json::Value::String(
+                "dev can become administrator in 2 step(s):\n  1. dev --[sts_assume_role]--> deployer\n  2. deployer --[iam_put_role_policy]--> administrator\n".into(),
+            ),
+        );
+        let text = render(
+            &[with_path, finding(Status::Fail)],
+            &empty_scorecard(),
+            &SummaryInfo::default(),
+        );
+        let section = text
+            .split_once("Attack paths (1 failure(s) with one)")
+            .unwrap_or_else(|| panic!("{text}"))
+            .1;
+        assert!(
+            section.contains("    dev can become administrator in 2 step(s):"),
+            "{text}"
+        );
+        assert!(section.contains("2. deployer --[iam_put_role_policy]--> administrator"));
+        let plain = render(
+            &[finding(Status::Fail)],
+            &empty_scorecard(),
+            &SummaryInfo::default(),
+        );
+        assert!(!plain.contains("Attack paths"), "{plain}");
     }
 }
