@@ -43,6 +43,8 @@ impl ActionTable {
             PROBE_ANY_IAM_ACTION.to_owned(),
             ASSUME_ROLE.to_owned(),
         ];
+        // The data-access analysis asks about these on the same estate.
+        names.extend(super::data::ACTIONS.iter().map(|a| (*a).to_owned()));
         for m in catalogue.methods() {
             for a in &m.actions {
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(&a.action)) {
@@ -325,7 +327,8 @@ fn account_of(value: &str) -> Option<&str> {
     value.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-fn trust_names(policy: &Policy) -> TrustNames {
+/// Who the Allow statements of a trust or resource policy name.
+pub(crate) fn trust_names(policy: &Policy) -> TrustNames {
     let mut t = TrustNames::default();
     for s in policy
         .statements

@@ -20,6 +20,7 @@
 //! at the end of every path.
 
 mod catalogue;
+pub mod data;
 mod edges;
 mod engine;
 mod estate;
@@ -95,6 +96,8 @@ pub struct Analysis {
     out: Vec<(u32, u32)>,
     routes: Routes,
     stats: Stats,
+    /// Edges by the compute they change (a function, a project, an instance).
+    by_target: std::collections::HashMap<vigil_inventory::ResourceIdx, Vec<u32>>,
 }
 
 impl Analysis {
@@ -172,7 +175,15 @@ impl Analysis {
             escalate = stats.escalate,
             "escalation analysis done"
         );
+        let mut by_target: std::collections::HashMap<vigil_inventory::ResourceIdx, Vec<u32>> =
+            std::collections::HashMap::new();
+        for (i, e) in edges.iter().enumerate() {
+            if estate.compute_at.contains_key(&e.target) {
+                by_target.entry(e.target).or_default().push(i as u32);
+            }
+        }
         Ok(Analysis {
+            by_target,
             catalogue,
             estate,
             admin,
@@ -186,6 +197,10 @@ impl Analysis {
 
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    pub(crate) fn estate(&self) -> &Estate {
+        &self.estate
     }
 
     pub fn catalogue(&self) -> &Catalogue {
@@ -386,6 +401,63 @@ impl Analysis {
             depends_on: e.why.to_vec(),
             becomes: self.becomes(e.to),
         }
+    }
+
+    /// The role compute runs as, as a principal ARN: `None` when the inventory does not
+    /// hold the compute, `Some(None)` when it runs as no role the inventory holds.
+    pub fn compute_role(&self, compute: vigil_inventory::ResourceIdx) -> Option<Option<&str>> {
+        let c = self.estate.compute_at.get(&compute)?;
+        Some(
+            self.estate.compute[*c]
+                .role
+                .map(|r| self.estate.nodes[r].arn.as_str()),
+        )
+    }
+
+    /// The compute (instances, functions, projects) that runs as the role.
+    pub fn compute_of(&self, role: &str) -> Vec<vigil_inventory::ResourceIdx> {
+        let Some(r) = self.index(role) else {
+            return Vec::new();
+        };
+        self.estate
+            .compute
+            .iter()
+            .filter(|c| c.role == Some(r))
+            .map(|c| c.resource)
+            .collect()
+    }
+
+    /// The non-administrators that can change this compute by a catalogue method
+    /// (code, configuration, buildspec, user data) and so act as its role.
+    pub fn modifiers(&self, compute: vigil_inventory::ResourceIdx) -> Vec<Escalation> {
+        self.by_target
+            .get(&compute)
+            .into_iter()
+            .flatten()
+            .map(|&ei| {
+                let e = &self.edges[ei as usize];
+                let from = &self.estate.nodes[e.from as usize].arn;
+                Escalation {
+                    principal: from.clone(),
+                    method: self.catalogue.methods()[e.method as usize].id.clone(),
+                    resource: self.resource_arn(e.target),
+                    becomes: self.becomes(e.to),
+                    decision: e.decision,
+                    depends_on: e.why.to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    /// The hop of a direct escalation, as a path shows it.
+    pub fn hop_of(&self, principal: &str, compute: vigil_inventory::ResourceIdx) -> Option<Hop> {
+        let p = self.index(principal)? as u32;
+        self.by_target
+            .get(&compute)?
+            .iter()
+            .map(|&ei| &self.edges[ei as usize])
+            .find(|e| e.from == p)
+            .map(|e| self.hop(e))
     }
 
     /// Every non-administrator's path, for reports and the benchmark.

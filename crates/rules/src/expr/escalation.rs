@@ -14,7 +14,7 @@ use crate::escalation::Analysis;
 
 /// The IAM types the analysis reads: a gap over any of them in the principal's account
 /// means a path (or its absence) rests on what Vigil did not see.
-const IAM_TYPES: &[&str] = &[
+pub(super) const IAM_TYPES: &[&str] = &[
     "aws.iam.user",
     "aws.iam.role",
     "aws.iam.group",
@@ -24,7 +24,16 @@ const IAM_TYPES: &[&str] = &[
 /// The helpers that need the analysis: a rule calling one has it worked out before
 /// the evaluation starts, so that its one-time cost (seconds on an organisation's
 /// estate) is not charged to the first principal's evaluation budget.
-pub(crate) const HELPERS: &[&str] = &["admin_escalation", "assumable_by", "escalations"];
+pub(crate) const HELPERS: &[&str] = &[
+    "admin_escalation",
+    "assumable_by",
+    "escalations",
+    "role_privileged",
+    "modifiable_by",
+    "data_access",
+    "data_accessible",
+    "data_exposure",
+];
 
 /// Works out the analysis, once per evaluation context.
 pub(super) fn prepared(s: &Shared) -> &Result<Arc<Analysis>, String> {
@@ -39,7 +48,7 @@ pub(super) fn prepared(s: &Shared) -> &Result<Arc<Analysis>, String> {
     })
 }
 
-fn analysis<'s>(s: &'s Shared, function: &str) -> Result<&'s Analysis, ExecutionError> {
+pub(super) fn analysis<'s>(s: &'s Shared, function: &str) -> Result<&'s Analysis, ExecutionError> {
     prepared(s)
         .as_ref()
         .map(|a| a.as_ref())
@@ -71,7 +80,7 @@ fn principal<'s>(
     Ok((analysis, node.id.as_str()))
 }
 
-fn json(value: impl serde::Serialize) -> serde_json::Value {
+pub(super) fn json(value: impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 

@@ -2,6 +2,8 @@
 //! functions and catalogue Vigil offers, and reading what it refers to. Every use of the
 //! `cel` API goes through this module and its children, so its churn stays here.
 
+pub(crate) mod attack;
+mod catalogue;
 pub(crate) mod convert;
 pub(crate) mod escalation;
 pub(crate) mod functions;
