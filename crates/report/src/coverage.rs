@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigil_inventory::{Coverage, CoverageStatus};
 
 /// One account's coverage, services sorted by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountCoverage {
     pub account: String,
     /// Services collected in every scope they run in.

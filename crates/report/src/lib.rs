@@ -6,12 +6,15 @@
 //! and the scan metadata, so an output file never carries anything from the
 //! environment Vigil ran in.
 
+pub mod compliance;
 pub mod coverage;
 pub mod csv_out;
+pub mod html;
 pub mod junit;
 pub mod lifecycle;
 pub mod ocsf;
 pub mod sarif;
+pub mod saved;
 pub mod summary;
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ const ACCOUNT_TYPE_AWS: u32 = 10;
 const USER_TYPE_OTHER: u32 = 99;
 
 /// What an OCSF event needs to know about the scan that produced the finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScanInfo {
     /// Distinguishes the events of one scan from those of the next, in
     /// `metadata.uid`; the finding uid itself stays the same across scans.

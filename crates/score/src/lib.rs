@@ -8,7 +8,7 @@ mod explain;
 mod model;
 mod scorecard;
 
-pub use attest::{AttestationError, Attestations, Declaration};
+pub use attest::{AttestationError, Attestations, Declaration, REQUIREMENT_FRAMEWORKS};
 pub use explain::{enabler_markdown, epic_markdown, maturity_markdown, whitepaper_example};
 pub use model::{
     Criterion, ENABLERS, EnablerModel, EnablersFile, EpicModel, LevelSpec, ModelError, ModelErrors,

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigil_inventory::ResourceIdx;
 use vigil_rules::{CafComponent, EvalContext, Finding, Status, WafArea, evaluate_expr};
 
@@ -12,7 +12,7 @@ use crate::attest::Attestations;
 use crate::model::{CompiledCriterion, Models, Test};
 
 /// Findings by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub pass: usize,
     pub fail: usize,
@@ -37,7 +37,7 @@ impl Counts {
 
 /// One CAF component's or WAF area's score. The score weighs passes and failures by
 /// severity; errors are counted, never scored as passes; muted findings are left out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AreaScore {
     pub name: String,
     pub counts: Counts,
@@ -48,7 +48,7 @@ pub struct AreaScore {
 }
 
 /// Whether a criterion holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Met,
@@ -58,14 +58,14 @@ pub enum Outcome {
 }
 
 /// Where the evidence for a met criterion came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     Observed,
     Declared,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionResult {
     pub id: String,
     pub description: String,
@@ -87,7 +87,7 @@ pub struct OrgFinding {
     pub finding: Finding,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelResult {
     pub level: u8,
     pub summary: String,
@@ -96,7 +96,7 @@ pub struct LevelResult {
 }
 
 /// One epic's maturity in one account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpicScore {
     pub epic: String,
     pub title: String,
@@ -109,14 +109,14 @@ pub struct EpicScore {
     pub next_step: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EnablerStatus {
     Unaddressed,
     Engaged,
     Completed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnablerScore {
     pub id: String,
     pub title: String,
@@ -130,7 +130,7 @@ pub struct EnablerScore {
 /// How many of the account's data stores (buckets, volumes, databases, secrets, file
 /// systems) carry a classification tag: the Directive "data classification" evidence.
 /// Stores whose tags could not be read are counted apart, never as tagged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassificationCoverage {
     pub tagged: usize,
     pub untagged: usize,
@@ -154,7 +154,7 @@ const CLASSIFICATION_RULES: &[&str] = &[
     "efs_file_system_classification_tagged",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountMaturity {
     pub account: String,
     pub data_classification: ClassificationCoverage,
@@ -162,7 +162,7 @@ pub struct AccountMaturity {
     pub enablers: Vec<EnablerScore>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
     pub caf_components: Vec<AreaScore>,
     pub waf_areas: Vec<AreaScore>,
