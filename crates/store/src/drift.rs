@@ -250,7 +250,7 @@ pub(crate) fn record(
     Ok(changes)
 }
 
-fn check_input<'r>(
+pub(crate) fn check_input<'r>(
     account: &str,
     resources: &'r [Resource],
 ) -> Result<HashSet<&'r str>, StoreError> {

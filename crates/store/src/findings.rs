@@ -134,7 +134,7 @@ pub struct FindingRow {
 
 impl FindingRow {
     /// The finding as a scan would report it, for transitions the scan did not report.
-    fn to_record(&self) -> FindingRecord {
+    pub(crate) fn to_record(&self) -> FindingRecord {
         FindingRecord {
             uid: self.uid.clone(),
             rule_id: self.rule_id.clone(),
@@ -234,7 +234,7 @@ struct Stored {
 }
 
 /// The descriptive columns of a finding, in the order `load_stored` reads them.
-fn description(f: &FindingRecord) -> [&str; 7] {
+pub(crate) fn description(f: &FindingRecord) -> [&str; 7] {
     [
         &f.rule_id,
         &f.resource_type,
@@ -459,7 +459,7 @@ pub(crate) fn record_results(
 
 /// Rejects input that would make the outcome depend on the order of findings: another
 /// account's finding, or the same uid twice. Returns the reported uids.
-fn check_input<'f>(
+pub(crate) fn check_input<'f>(
     account: &str,
     findings: &'f [FindingRecord],
 ) -> Result<HashSet<&'f str>, StoreError> {

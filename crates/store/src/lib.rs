@@ -29,6 +29,7 @@ mod lifecycle;
 mod migrations;
 mod outbox;
 mod page;
+mod postgres;
 mod retention;
 mod scans;
 mod scores;
@@ -41,7 +42,7 @@ use chrono::{DateTime, Utc};
 use vigil_inventory::{Gap, Resource};
 
 pub use drift::{ChangeFilter, ChangeKind, FieldChange, ResourceChange};
-pub use error::StoreError;
+pub use error::{PostgresError, StoreError};
 pub use findings::{
     FindingFilter, FindingRecord, FindingRow, ResultStatus, StatusFilter, Transition,
     TransitionCause,
@@ -50,6 +51,7 @@ pub use lifecycle::{LifecycleState, next_state};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{NewEvent, OutboxEvent, SinkStats};
 pub use page::{MAX_PAGE_SIZE, Page, PageRequest};
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use retention::{PruneReport, RetentionPolicy};
 pub use scans::{
     GapRecord, ResultCounts, ScanFilter, ScanId, ScanOutcome, ScanRow, ScanStatus, ScanTrigger,

@@ -67,5 +67,22 @@ macro_rules! text_enum {
                     .map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
             }
         }
+
+        // PostgreSQL stores the same names as TEXT; writers bind `as_str()`, readers
+        // parse, so a name outside the set is an error rather than a default.
+        impl<'a> postgres::types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &postgres::types::Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                <&str as postgres::types::FromSql>::from_sql(ty, raw)?
+                    .parse::<$name>()
+                    .map_err(Into::into)
+            }
+
+            fn accepts(ty: &postgres::types::Type) -> bool {
+                <&str as postgres::types::FromSql>::accepts(ty)
+            }
+        }
     };
 }

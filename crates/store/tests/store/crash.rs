@@ -3,7 +3,8 @@
 //!
 //! The test re-runs its own binary as a child that records scans in a loop and prints
 //! the id of each scan once it has finished; the parent kills it with
-//! SIGKILL mid-stream and then inspects the file.
+//! SIGKILL mid-stream and then inspects the store: the file, or the PostgreSQL schema
+//! (where the server rolls back the transaction of a client that vanished).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -11,26 +12,28 @@ use std::process::{Command, Stdio};
 
 use vigil_store::{
     FindingFilter, PageRequest, ResultCounts, ResultStatus, ScanId, ScanOutcome, ScanStatus,
-    SqliteStore, StatusFilter, Store,
+    StatusFilter,
 };
 
 use crate::common::*;
 
-const CHILD_ENV: &str = "VIGIL_STORE_CRASH_CHILD_DB";
+/// The store the child writes to, as [`Location::encode`] gives it.
+const CHILD_ENV: &str = "VIGIL_STORE_CRASH_CHILD_STORE";
 const FINDINGS_PER_SCAN: usize = 300;
 
 /// The writer. Only does anything when started by `kill_9_loses_nothing_committed`.
 #[test]
 fn crash_child_writer() {
-    let Ok(path) = std::env::var(CHILD_ENV) else {
+    let Ok(location) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let store = SqliteStore::open(path).unwrap();
+    let store = Location::decode(&location).open();
+    let store = &*store;
     let resources: Vec<String> = (0..FINDINGS_PER_SCAN).map(|j| format!("r{j}")).collect();
     let present: HashSet<String> = resources.iter().cloned().collect();
     let mut out = std::io::stdout().lock();
     for i in 0.. {
-        let scan = scan(&store, ACCOUNT, i);
+        let scan = scan(store, ACCOUNT, i);
         // A new rule each scan, on the same resources: every finding is NEW, and
         // none of the earlier ones resolves since their resources are all present.
         let findings: Vec<_> = resources
@@ -61,10 +64,7 @@ fn crash_child_writer() {
     }
 }
 
-#[test]
-fn kill_9_loses_nothing_committed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vigil.db");
+fn kill_9_loses_nothing_committed(test: &TestStore) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "crash::crash_child_writer",
@@ -72,7 +72,7 @@ fn kill_9_loses_nothing_committed() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_ENV, &path)
+        .env(CHILD_ENV, test.location().encode())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -88,7 +88,7 @@ fn kill_9_loses_nothing_committed() {
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
 
-    let store = SqliteStore::open(&path).unwrap();
+    let store = test.location().open();
     let interrupted = store.mark_interrupted_scans().unwrap();
     assert!(
         interrupted.len() <= 1,
@@ -127,3 +127,5 @@ fn kill_9_loses_nothing_committed() {
     let events = store.outbox_stats().unwrap()[SINK].depth as usize;
     assert_eq!(events, per_scan.len() * FINDINGS_PER_SCAN);
 }
+
+conformance!(; kill_9_loses_nothing_committed);

@@ -34,11 +34,9 @@ fn key() -> Resource {
     Resource::new(KEY, "aws.kms.key", ACCOUNT, "us-east-1").with_property("rotation", json!(true))
 }
 
-#[test]
-fn changes_between_scans() {
-    let (_dir, store) = open();
+fn changes_between_scans(store: &dyn Store) {
     let inventory = |minutes: i64, resources: &[Resource], gaps: &[Gap]| {
-        let scan = scan(&store, ACCOUNT, minutes);
+        let scan = scan(store, ACCOUNT, minutes);
         store
             .record_inventory(scan, ACCOUNT, resources, gaps)
             .unwrap()
@@ -145,11 +143,9 @@ fn changes_between_scans() {
     assert_eq!(rest.items[0].resource_id, all.items[3].resource_id);
 }
 
-#[test]
-fn resources_hidden_by_a_gap_are_not_removed_or_modified() {
-    let (_dir, store) = open();
+fn resources_hidden_by_a_gap_are_not_removed_or_modified(store: &dyn Store) {
     let inventory = |minutes: i64, resources: &[Resource], gaps: &[Gap]| {
-        let scan = scan(&store, ACCOUNT, minutes);
+        let scan = scan(store, ACCOUNT, minutes);
         store
             .record_inventory(scan, ACCOUNT, resources, gaps)
             .unwrap()
@@ -185,13 +181,17 @@ fn resources_hidden_by_a_gap_are_not_removed_or_modified() {
     assert_eq!(changes[0].fields[0].old, Some(json!(true)));
 }
 
-#[test]
-fn another_accounts_resources_are_refused() {
-    let (_dir, store) = open();
-    let scan = scan(&store, ACCOUNT, 0);
+fn another_accounts_resources_are_refused(store: &dyn Store) {
+    let scan = scan(store, ACCOUNT, 0);
     let foreign = Resource::new("arn:x", "aws.s3.bucket", OTHER_ACCOUNT, "global");
     let err = store
         .record_inventory(scan, ACCOUNT, &[foreign], &[])
         .unwrap_err();
     assert!(err.to_string().contains(OTHER_ACCOUNT), "{err}");
 }
+
+conformance!(
+    changes_between_scans,
+    resources_hidden_by_a_gap_are_not_removed_or_modified,
+    another_accounts_resources_are_refused,
+);

@@ -1,8 +1,8 @@
 //! The finding lifecycle across scans, and the outbox events written with it.
 
 use vigil_store::{
-    FindingRecord, LifecycleState, NewEvent, ResultStatus, ScanId, SqliteStore, Store, StoreError,
-    Transition, TransitionCause,
+    FindingRecord, LifecycleState, NewEvent, ResultStatus, ScanId, Store, StoreError, Transition,
+    TransitionCause,
 };
 
 use crate::common::*;
@@ -12,7 +12,7 @@ const BUCKET: &str = "arn:aws:s3:::data";
 
 /// Records one finding in a new scan and returns the transitions, as (from, to).
 fn step(
-    store: &SqliteStore,
+    store: &dyn Store,
     minutes: i64,
     findings: &[FindingRecord],
     resources: &[&str],
@@ -28,10 +28,8 @@ fn moves(transitions: &[Transition]) -> Vec<(Option<LifecycleState>, LifecycleSt
     transitions.iter().map(|t| (t.from, t.to)).collect()
 }
 
-#[test]
-fn a_finding_walks_through_every_state() {
+fn a_finding_walks_through_every_state(store: &dyn Store) {
     use LifecycleState::*;
-    let (_dir, store) = open();
     let uid = format!("vigil:{RULE}:{BUCKET}");
     let fail = finding(ACCOUNT, RULE, BUCKET, ResultStatus::Fail);
     let pass = finding(ACCOUNT, RULE, BUCKET, ResultStatus::Pass);
@@ -39,7 +37,7 @@ fn a_finding_walks_through_every_state() {
     let mut error = finding(ACCOUNT, RULE, BUCKET, ResultStatus::Error);
     error.status_detail = Some("policy was not collected".into());
 
-    let (s1, t) = step(&store, 0, std::slice::from_ref(&fail), &[BUCKET]);
+    let (s1, t) = step(store, 0, std::slice::from_ref(&fail), &[BUCKET]);
     assert_eq!(moves(&t), [(None, New)]);
     let row = store.get_finding(ACCOUNT, &uid).unwrap().unwrap();
     assert_eq!(row.state, Some(New));
@@ -47,31 +45,31 @@ fn a_finding_walks_through_every_state() {
     assert_eq!(row.first_failed_at, Some(at(0)));
     assert_eq!(row.last_scan_id, s1);
 
-    let (_, t) = step(&store, 10, std::slice::from_ref(&fail), &[BUCKET]);
+    let (_, t) = step(store, 10, std::slice::from_ref(&fail), &[BUCKET]);
     assert_eq!(moves(&t), [(Some(New), Open)]);
 
     // Failing once more is no transition: nothing new to tell a sink.
-    let (_, t) = step(&store, 15, std::slice::from_ref(&fail), &[BUCKET]);
+    let (_, t) = step(store, 15, std::slice::from_ref(&fail), &[BUCKET]);
     assert!(t.is_empty());
 
-    let (_, t) = step(&store, 20, std::slice::from_ref(&pass), &[BUCKET]);
+    let (_, t) = step(store, 20, std::slice::from_ref(&pass), &[BUCKET]);
     assert_eq!(moves(&t), [(Some(Open), Resolved)]);
     let row = store.get_finding(ACCOUNT, &uid).unwrap().unwrap();
     assert_eq!(row.resolved_at, Some(at(20)));
     assert_eq!(row.result, ResultStatus::Pass);
 
-    let (_, t) = step(&store, 30, std::slice::from_ref(&fail), &[BUCKET]);
+    let (_, t) = step(store, 30, std::slice::from_ref(&fail), &[BUCKET]);
     assert_eq!(moves(&t), [(Some(Resolved), Reopened)]);
     let row = store.get_finding(ACCOUNT, &uid).unwrap().unwrap();
     assert_eq!(row.reopened_count, 1);
     assert_eq!(row.resolved_at, None);
     assert_eq!(row.first_seen, at(0), "first_seen never moves");
 
-    let (_, t) = step(&store, 40, std::slice::from_ref(&muted), &[BUCKET]);
+    let (_, t) = step(store, 40, std::slice::from_ref(&muted), &[BUCKET]);
     assert_eq!(moves(&t), [(Some(Reopened), Muted)]);
 
     // ERROR is "unknown": the state stays, the reason is kept.
-    let (_, t) = step(&store, 50, std::slice::from_ref(&error), &[BUCKET]);
+    let (_, t) = step(store, 50, std::slice::from_ref(&error), &[BUCKET]);
     assert!(t.is_empty());
     let row = store.get_finding(ACCOUNT, &uid).unwrap().unwrap();
     assert_eq!(row.state, Some(Muted));
@@ -80,7 +78,7 @@ fn a_finding_walks_through_every_state() {
     assert_eq!(row.last_seen, at(50));
 
     // Unmuted and failing: it was seen failing before, so OPEN rather than NEW.
-    let (_, t) = step(&store, 60, std::slice::from_ref(&fail), &[BUCKET]);
+    let (_, t) = step(store, 60, std::slice::from_ref(&fail), &[BUCKET]);
     assert_eq!(moves(&t), [(Some(Muted), Open)]);
     assert_eq!(
         store
@@ -92,7 +90,7 @@ fn a_finding_walks_through_every_state() {
     );
 
     // ERROR while open keeps it open: a permissions hiccup resolves nothing.
-    let (_, t) = step(&store, 65, std::slice::from_ref(&error), &[BUCKET]);
+    let (_, t) = step(store, 65, std::slice::from_ref(&error), &[BUCKET]);
     assert!(t.is_empty());
     assert_eq!(
         store.get_finding(ACCOUNT, &uid).unwrap().unwrap().state,
@@ -100,7 +98,7 @@ fn a_finding_walks_through_every_state() {
     );
 
     // The bucket is gone from a successful scan: resolved by absence.
-    let (s9, t) = step(&store, 70, &[], &[]);
+    let (s9, t) = step(store, 70, &[], &[]);
     assert_eq!(moves(&t), [(Some(Open), Resolved)]);
     assert_eq!(t[0].cause, TransitionCause::ResourceGone);
     assert_eq!(t[0].finding.uid, uid);
@@ -130,10 +128,8 @@ fn a_finding_walks_through_every_state() {
     );
 }
 
-#[test]
-fn absence_resolves_only_open_findings_of_that_account_on_missing_resources() {
+fn absence_resolves_only_open_findings_of_that_account_on_missing_resources(store: &dyn Store) {
     use LifecycleState::*;
-    let (_dir, store) = open();
     let kept = finding(ACCOUNT, RULE, "arn:aws:s3:::kept", ResultStatus::Fail);
     let gone = finding(ACCOUNT, RULE, "arn:aws:s3:::gone", ResultStatus::Fail);
     let muted = finding(
@@ -145,7 +141,7 @@ fn absence_resolves_only_open_findings_of_that_account_on_missing_resources() {
     let other = finding(OTHER_ACCOUNT, RULE, "arn:aws:s3:::gone", ResultStatus::Fail);
 
     step(
-        &store,
+        store,
         0,
         &[kept.clone(), gone.clone(), muted.clone()],
         &[
@@ -154,7 +150,7 @@ fn absence_resolves_only_open_findings_of_that_account_on_missing_resources() {
             "arn:aws:s3:::muted-gone",
         ],
     );
-    let other_scan = scan(&store, OTHER_ACCOUNT, 0);
+    let other_scan = scan(store, OTHER_ACCOUNT, 0);
     store
         .record_results(
             other_scan,
@@ -166,7 +162,7 @@ fn absence_resolves_only_open_findings_of_that_account_on_missing_resources() {
         .unwrap();
 
     // The rule did not report on `kept` this time, but its bucket still exists.
-    let (_, t) = step(&store, 10, &[], &["arn:aws:s3:::kept"]);
+    let (_, t) = step(store, 10, &[], &["arn:aws:s3:::kept"]);
     assert_eq!(moves(&t), [(Some(New), Resolved)]);
     assert_eq!(t[0].finding.resource_id, "arn:aws:s3:::gone");
     let state =
@@ -180,14 +176,12 @@ fn absence_resolves_only_open_findings_of_that_account_on_missing_resources() {
     );
 }
 
-#[test]
-fn passing_and_unknown_findings_are_stored_without_a_lifecycle() {
-    let (_dir, store) = open();
+fn passing_and_unknown_findings_are_stored_without_a_lifecycle(store: &dyn Store) {
     let pass = finding(ACCOUNT, RULE, "arn:aws:s3:::a", ResultStatus::Pass);
     let error = finding(ACCOUNT, RULE, "arn:aws:s3:::b", ResultStatus::Error);
-    let (_, t) = step(&store, 0, &[pass.clone(), error.clone()], &[]);
+    let (_, t) = step(store, 0, &[pass.clone(), error.clone()], &[]);
     assert!(t.is_empty());
-    let (_, t) = step(&store, 5, &[pass.clone(), error.clone()], &[]);
+    let (_, t) = step(store, 5, &[pass.clone(), error.clone()], &[]);
     assert!(
         t.is_empty(),
         "a finding without a state is never resolved by absence"
@@ -201,10 +195,8 @@ fn passing_and_unknown_findings_are_stored_without_a_lifecycle() {
     assert!(store.outbox_stats().unwrap().is_empty());
 }
 
-#[test]
-fn a_rejected_event_rolls_back_the_whole_scan() {
-    let (_dir, store) = open();
-    let scan = scan(&store, ACCOUNT, 0);
+fn a_rejected_event_rolls_back_the_whole_scan(store: &dyn Store) {
+    let scan = scan(store, ACCOUNT, 0);
     let a = finding(ACCOUNT, RULE, "arn:aws:s3:::a", ResultStatus::Fail);
     let b = finding(ACCOUNT, RULE, "arn:aws:s3:::b", ResultStatus::Fail);
     let mut calls = 0;
@@ -228,16 +220,16 @@ fn a_rejected_event_rolls_back_the_whole_scan() {
         )
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            StoreError::Sql {
-                table: "outbox",
-                ..
-            }
-        ),
+        matches!(err, StoreError::Sql { .. } | StoreError::Postgres { .. })
+            && err.table() == Some("outbox"),
         "{err}"
     );
-    assert!(err.to_string().contains("vigil.db"), "{err}");
+    // The message names the database: the file, or the server and schema.
+    let message = err.to_string();
+    assert!(
+        message.contains("vigil.db") || message.contains(" schema t_"),
+        "{err}"
+    );
 
     assert_eq!(store.get_finding(ACCOUNT, &a.uid).unwrap(), None);
     assert!(store.outbox_stats().unwrap().is_empty());
@@ -250,10 +242,8 @@ fn a_rejected_event_rolls_back_the_whole_scan() {
     assert_eq!(store.outbox_stats().unwrap()[SINK].depth, 2);
 }
 
-#[test]
-fn duplicate_events_from_the_callback_are_stored_once() {
-    let (_dir, store) = open();
-    let scan = scan(&store, ACCOUNT, 0);
+fn duplicate_events_from_the_callback_are_stored_once(store: &dyn Store) {
+    let scan = scan(store, ACCOUNT, 0);
     let mut twice = |t: &Transition| {
         let mut events = one_event(t);
         events.extend(one_event(t));
@@ -277,10 +267,8 @@ fn duplicate_events_from_the_callback_are_stored_once() {
     assert_eq!(stats["file"].depth, 1);
 }
 
-#[test]
-fn bad_input_is_refused_before_anything_is_written() {
-    let (_dir, store) = open();
-    let scan = scan(&store, ACCOUNT, 0);
+fn bad_input_is_refused_before_anything_is_written(store: &dyn Store) {
+    let scan = scan(store, ACCOUNT, 0);
     let f = finding(ACCOUNT, RULE, BUCKET, ResultStatus::Fail);
     let err = store
         .record_results(
@@ -319,3 +307,12 @@ fn bad_input_is_refused_before_anything_is_written() {
     );
     assert_eq!(store.get_finding(ACCOUNT, &f.uid).unwrap(), None);
 }
+
+conformance!(
+    a_finding_walks_through_every_state,
+    absence_resolves_only_open_findings_of_that_account_on_missing_resources,
+    passing_and_unknown_findings_are_stored_without_a_lifecycle,
+    a_rejected_event_rolls_back_the_whole_scan,
+    duplicate_events_from_the_callback_are_stored_once,
+    bad_input_is_refused_before_anything_is_written,
+);

@@ -1,6 +1,8 @@
-//! The store's integration tests: one binary (one link), one module per part, every
-//! test on a real SQLite file in a temporary directory.
+//! The store's integration tests: one binary (one link), one module per part. The
+//! conformance tests run on both stores, a real SQLite file and a real PostgreSQL
+//! server (see `common`); a few check what only one of them has.
 
+#[macro_use]
 mod common;
 
 mod crash;
@@ -8,6 +10,7 @@ mod drift;
 mod lifecycle;
 mod migrations;
 mod outbox;
+mod postgres_server;
 mod queries;
 mod reopen;
 mod retention;

@@ -19,9 +19,7 @@ fn ids(events: &[vigil_store::OutboxEvent]) -> Vec<&str> {
     events.iter().map(|e| e.event_id.as_str()).collect()
 }
 
-#[test]
-fn delivery_bookkeeping() {
-    let (_dir, store) = open();
+fn delivery_bookkeeping(store: &dyn Store) {
     let inserted = store
         .enqueue(&[
             event(SINK, "e1"),
@@ -95,12 +93,15 @@ fn delivery_bookkeeping() {
     assert!(!store.outbox_stats().unwrap().contains_key(SINK));
 }
 
-#[test]
-fn an_invalid_event_fails_the_whole_enqueue() {
-    let (_dir, store) = open();
+fn an_invalid_event_fails_the_whole_enqueue(store: &dyn Store) {
     let err = store
         .enqueue(&[event(SINK, "ok"), event(SINK, "")])
         .unwrap_err();
     assert!(err.to_string().contains("outbox"), "{err}");
     assert!(store.outbox_stats().unwrap().is_empty());
 }
+
+conformance!(
+    delivery_bookkeeping,
+    an_invalid_event_fails_the_whole_enqueue,
+);

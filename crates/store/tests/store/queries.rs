@@ -15,9 +15,7 @@ fn with(mut f: FindingRecord, edit: impl FnOnce(&mut FindingRecord)) -> FindingR
     f
 }
 
-#[test]
-fn findings_filter_by_every_field() {
-    let (_dir, store) = open();
+fn findings_filter_by_every_field(store: &dyn Store) {
     let findings = [
         finding(ACCOUNT, "a", "r1", ResultStatus::Fail),
         with(finding(ACCOUNT, "b", "r1", ResultStatus::Pass), |f| {
@@ -32,7 +30,7 @@ fn findings_filter_by_every_field() {
         }),
         finding(ACCOUNT, "e", "r3", ResultStatus::Fail),
     ];
-    let s = scan(&store, ACCOUNT, 0);
+    let s = scan(store, ACCOUNT, 0);
     store
         .record_results(
             s,
@@ -42,7 +40,7 @@ fn findings_filter_by_every_field() {
             &mut one_event,
         )
         .unwrap();
-    let other = scan(&store, OTHER_ACCOUNT, 0);
+    let other = scan(store, OTHER_ACCOUNT, 0);
     store
         .record_results(
             other,
@@ -133,7 +131,7 @@ fn findings_filter_by_every_field() {
         f.epics = vec!["resilience".into()];
         f.severity = "medium".into();
     });
-    let s2 = scan(&store, ACCOUNT, 5);
+    let s2 = scan(store, ACCOUNT, 5);
     store
         .record_results(
             s2,
@@ -174,7 +172,7 @@ fn findings_filter_by_every_field() {
     );
     assert_eq!(rules(status("OPEN")), ["1:a"]);
     // Only the epics change: the row is merely touched, and the epic index still follows.
-    let s3 = scan(&store, ACCOUNT, 6);
+    let s3 = scan(store, ACCOUNT, 6);
     let regrouped = with(findings[1].clone(), |f| {
         f.epics = vec!["iam".into()];
         f.severity = "medium".into();
@@ -230,14 +228,12 @@ fn findings_filter_by_every_field() {
     assert!("SOMETIMES".parse::<StatusFilter>().is_err());
 }
 
-#[test]
-fn scans_list_newest_first_with_filters() {
-    let (_dir, store) = open();
-    let a1 = scan(&store, ACCOUNT, 0);
+fn scans_list_newest_first_with_filters(store: &dyn Store) {
+    let a1 = scan(store, ACCOUNT, 0);
     let b1 = store
         .begin_scan(OTHER_ACCOUNT, ScanTrigger::Api, at(1))
         .unwrap();
-    let a2 = scan(&store, ACCOUNT, 2);
+    let a2 = scan(store, ACCOUNT, 2);
     store
         .finish_scan(
             a1,
@@ -307,9 +303,7 @@ fn scans_list_newest_first_with_filters() {
     assert_eq!(rest.next, None);
 }
 
-#[test]
-fn scores_latest_and_history() {
-    let (_dir, store) = open();
+fn scores_latest_and_history(store: &dyn Store) {
     let summary = |iam: u8, logging: Option<u8>| ScoreSummary {
         epic_levels: BTreeMap::from_iter(
             [("iam".to_owned(), iam)]
@@ -318,11 +312,11 @@ fn scores_latest_and_history() {
         ),
         ..Default::default()
     };
-    let s1 = scan(&store, ACCOUNT, 0);
+    let s1 = scan(store, ACCOUNT, 0);
     store
         .record_scores(s1, ACCOUNT, &json!({"v": 1}), &summary(1, Some(0)))
         .unwrap();
-    let s2 = scan(&store, ACCOUNT, 10);
+    let s2 = scan(store, ACCOUNT, 10);
     store
         .record_scores(s2, ACCOUNT, &json!({"v": 2}), &summary(2, None))
         .unwrap();
@@ -330,7 +324,7 @@ fn scores_latest_and_history() {
     store
         .record_scores(s2, ACCOUNT, &json!({"v": 3}), &summary(3, None))
         .unwrap();
-    let o1 = scan(&store, OTHER_ACCOUNT, 0);
+    let o1 = scan(store, OTHER_ACCOUNT, 0);
     store
         .record_scores(o1, OTHER_ACCOUNT, &json!({"v": 9}), &summary(0, Some(1)))
         .unwrap();
@@ -379,12 +373,10 @@ fn scores_latest_and_history() {
     assert!(matches!(err, StoreError::InvalidInput { .. }), "{err}");
 }
 
-#[test]
-fn the_store_is_usable_as_a_shared_trait_object() {
+fn the_store_is_usable_as_a_shared_trait_object(store: &TestStore) {
     fn assert_send_sync<T: Send + Sync + ?Sized>() {}
     assert_send_sync::<dyn Store>();
-    let (_dir, store) = open();
-    let shared: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);
+    let shared: std::sync::Arc<dyn Store> = store.shared();
     let worker = {
         let shared = shared.clone();
         std::thread::spawn(move || shared.begin_scan(ACCOUNT, ScanTrigger::Api, at(0)).unwrap())
@@ -398,10 +390,8 @@ fn the_store_is_usable_as_a_shared_trait_object() {
 
 /// A scan is begun under the target's label before the account is identified; once
 /// known, the account replaces the label, and only while the scan runs.
-#[test]
-fn a_scan_begun_under_a_label_takes_its_account_while_running_only() {
-    let (_dir, store) = open();
-    let id = scan(&store, "default", 0);
+fn a_scan_begun_under_a_label_takes_its_account_while_running_only(store: &dyn Store) {
+    let id = scan(store, "default", 0);
     store.set_scan_account(id, ACCOUNT).unwrap();
     let row = store.get_scan(id).unwrap().unwrap();
     assert_eq!(row.account, ACCOUNT);
@@ -430,3 +420,11 @@ fn a_scan_begun_under_a_label_takes_its_account_while_running_only() {
     ));
     assert_eq!(store.get_scan(id).unwrap().unwrap().account, ACCOUNT);
 }
+
+conformance!(
+    findings_filter_by_every_field,
+    scans_list_newest_first_with_filters,
+    scores_latest_and_history,
+    a_scan_begun_under_a_label_takes_its_account_while_running_only;
+    the_store_is_usable_as_a_shared_trait_object,
+);

@@ -2,19 +2,17 @@
 //! the scan it was running marked interrupted.
 
 use vigil_store::{
-    LifecycleState, ResultStatus, SCHEMA_VERSION, ScanStatus, SqliteStore, Store, StoreError,
+    LifecycleState, POSTGRES_SCHEMA_VERSION, PostgresStore, ResultStatus, SCHEMA_VERSION,
+    ScanStatus, SqliteStore, StoreError,
 };
 
 use crate::common::*;
 
-#[test]
-fn state_outbox_and_schema_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vigil.db");
+fn state_outbox_and_schema_survive_a_reopen(test: &TestStore) {
     let f = finding(ACCOUNT, "rule", "arn:aws:s3:::a", ResultStatus::Fail);
     let (finished, running) = {
-        let store = SqliteStore::open(&path).unwrap();
-        let finished = scan(&store, ACCOUNT, 0);
+        let store = test.location().open();
+        let finished = scan(&*store, ACCOUNT, 0);
         store
             .record_results(
                 finished,
@@ -41,12 +39,24 @@ fn state_outbox_and_schema_survive_a_reopen() {
             )
             .unwrap();
         // The process "dies" during the next scan.
-        let running = scan(&store, ACCOUNT, 10);
+        let running = scan(&*store, ACCOUNT, 10);
         (finished, running)
     };
 
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let store = test.location().open();
+    match test.location() {
+        Location::Sqlite(path) => assert_eq!(
+            SqliteStore::open(path).unwrap().schema_version().unwrap(),
+            SCHEMA_VERSION
+        ),
+        Location::Postgres { url, schema } => assert_eq!(
+            PostgresStore::open_in_schema(url, Some(schema))
+                .unwrap()
+                .schema_version()
+                .unwrap(),
+            POSTGRES_SCHEMA_VERSION
+        ),
+    }
     let row = store.get_finding(ACCOUNT, &f.uid).unwrap().unwrap();
     assert_eq!(row.state, Some(LifecycleState::New));
     assert_eq!(row.last_scan_id, finished);
@@ -90,9 +100,14 @@ fn state_outbox_and_schema_survive_a_reopen() {
 
     // The journal mode is a property of the file; check it from a plain connection.
     drop(store);
-    let raw = rusqlite::Connection::open(&path).unwrap();
+    let Some(path) = test.sqlite_path() else {
+        return;
+    };
+    let raw = rusqlite::Connection::open(path).unwrap();
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+conformance!(; state_outbox_and_schema_survive_a_reopen);

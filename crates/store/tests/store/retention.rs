@@ -5,7 +5,7 @@ use serde_json::json;
 use vigil_inventory::Resource;
 use vigil_store::{
     ChangeFilter, NewEvent, PageRequest, ResultStatus, RetentionPolicy, ScanId, ScanTrigger,
-    ScoreSummary, SqliteStore, Store,
+    ScoreSummary, Store,
 };
 
 use crate::common::*;
@@ -14,7 +14,7 @@ fn days_ago(now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
     now - TimeDelta::days(days)
 }
 
-fn scored_scan(store: &SqliteStore, started_at: DateTime<Utc>, running: bool) -> ScanId {
+fn scored_scan(store: &dyn Store, started_at: DateTime<Utc>, running: bool) -> ScanId {
     let id = store
         .begin_scan(ACCOUNT, ScanTrigger::Schedule, started_at)
         .unwrap();
@@ -45,14 +45,12 @@ fn scored_scan(store: &SqliteStore, started_at: DateTime<Utc>, running: bool) ->
     id
 }
 
-#[test]
-fn prune_keeps_undelivered_events_current_state_and_recent_history() {
-    let (_dir, store) = open();
+fn prune_keeps_undelivered_events_current_state_and_recent_history(store: &dyn Store) {
     let now = Utc::now();
-    let stuck = scored_scan(&store, days_ago(now, 200), true);
-    let oldest = scored_scan(&store, days_ago(now, 120), false);
-    let old = scored_scan(&store, days_ago(now, 100), false);
-    let recent = scored_scan(&store, days_ago(now, 1), false);
+    let stuck = scored_scan(store, days_ago(now, 200), true);
+    let oldest = scored_scan(store, days_ago(now, 120), false);
+    let old = scored_scan(store, days_ago(now, 100), false);
+    let recent = scored_scan(store, days_ago(now, 1), false);
 
     // Drift: a baseline, then a change recorded by the old scan.
     let r = |v: bool| {
@@ -160,3 +158,5 @@ fn prune_keeps_undelivered_events_current_state_and_recent_history() {
             .is_empty()
     );
 }
+
+conformance!(prune_keeps_undelivered_events_current_state_and_recent_history,);
