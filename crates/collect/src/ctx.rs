@@ -259,13 +259,15 @@ macro_rules! list_all {
     };
 }
 
-/// Builds a service client from the context's configuration, with the call recorder.
+/// Builds a service client from the context's configuration, with the call recorder
+/// and the classifier that stops retries of answers that cannot change.
 #[macro_export]
 macro_rules! client {
     ($ctx:expr, $sdk:ident) => {
         $sdk::Client::from_conf(
             $sdk::config::Builder::from($ctx.sdk())
                 .interceptor($ctx.recorder())
+                .retry_classifier($crate::FinalErrors)
                 .build(),
         )
     };

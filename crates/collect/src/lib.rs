@@ -13,6 +13,7 @@ mod discover;
 mod options;
 pub mod policy;
 mod registry;
+mod retry;
 mod services;
 mod shape;
 
@@ -37,6 +38,7 @@ pub use ctx::{Ctx, policy_document, time};
 pub use discover::{DISCOVERY_ACTIONS, OrgAccount, discover_accounts};
 pub use options::CollectOptions;
 pub use registry::{COLLECTORS, Collector, Scope};
+pub use retry::FinalErrors;
 
 /// Why a collection could not start at all. Failures of single services or regions
 /// are gaps, not errors.
