@@ -15,7 +15,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash localstack/install.sh
+# The emulators install (pip, about a minute, once) while vigil builds; the build
+# shows cargo's progress rather than nothing for ten minutes.
+mkdir -p localstack/state
+bash localstack/install.sh >localstack/state/install.log 2>&1 &
+installing=$!
+if [[ ! -x target/debug/vigil ]]; then
+  echo "== building vigil: the first build compiles the AWS SDK, about 10 minutes on 2 cores (later runs: seconds)" >&2
+fi
+started=$SECONDS
+cargo build --locked -p vigil
+echo "== built in $((SECONDS - started)) s" >&2
+if ! wait "$installing"; then
+  tail -n 30 localstack/state/install.log >&2
+  exit 1
+fi
 bash localstack/start.sh
 if [[ "${KEEP_RUNNING:-0}" != 1 ]]; then
   trap 'bash localstack/stop.sh' EXIT
@@ -32,7 +46,7 @@ fi
 grep -E '^(Planted problems|Clean resources)' localstack/state/seed.log >&2 || true
 echo "== vigil scan (live, against the seeded LocalStack/moto account)" >&2
 status=0
-cargo run --locked --quiet -p vigil -- scan "$@" || status=$?
+target/debug/vigil scan "$@" || status=$?
 # Exit 1 means "the scan found failures", which is what the seeded account is for.
 if [[ $status -le 1 ]]; then
   exit 0
