@@ -247,6 +247,19 @@ fn scans(port: u16) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Starts the daemon again (no scan on start) and returns the scans it lists.
+fn scans_after_restart(dir: &Path, api: u16, endpoint: u16) -> Vec<Value> {
+    let mut again = start_identifying_daemon(dir, api, endpoint, false);
+    let mut listed = Vec::new();
+    wait_for("the restarted daemon", Duration::from_secs(30), || {
+        listed = scans(api);
+        !listed.is_empty()
+    });
+    again.kill().unwrap();
+    again.wait().unwrap();
+    listed
+}
+
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -270,14 +283,7 @@ fn a_daemon_killed_while_identifying_the_account_leaves_an_interrupted_scan() {
     daemon.kill().unwrap();
     daemon.wait().unwrap();
 
-    let mut again = start_identifying_daemon(dir.path(), api, endpoint, false);
-    let mut listed = Vec::new();
-    wait_for("the restarted daemon", Duration::from_secs(30), || {
-        listed = scans(api);
-        !listed.is_empty()
-    });
-    again.kill().unwrap();
-    again.wait().unwrap();
+    let listed = scans_after_restart(dir.path(), api, endpoint);
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["status"], "interrupted", "{listed:?}");
     assert_eq!(listed[0]["account"], "stalled", "{listed:?}");
@@ -313,14 +319,7 @@ fn sigterm_while_identifying_the_account_ends_the_daemon_and_records_a_cancelled
         asked.elapsed()
     );
 
-    let mut again = start_identifying_daemon(dir.path(), api, endpoint, false);
-    let mut listed = Vec::new();
-    wait_for("the restarted daemon", Duration::from_secs(30), || {
-        listed = scans(api);
-        !listed.is_empty()
-    });
-    again.kill().unwrap();
-    again.wait().unwrap();
+    let listed = scans_after_restart(dir.path(), api, endpoint);
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["status"], "cancelled", "{listed:?}");
 }
