@@ -95,6 +95,10 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
     regional("aws.ec2.volume", "EBS volume"),
     regional("aws.ec2.snapshot", "EBS snapshot owned by the account"),
     regional("aws.ec2.image", "AMI owned by the account"),
+    regional(
+        "aws.ec2.launch_template",
+        "EC2 launch template with its latest version's settings",
+    ),
     regional("aws.kms.key", "KMS key with policy, rotation and aliases"),
     regional(
         "aws.cloudtrail.trail",
@@ -129,11 +133,39 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
         "Lambda function with resource policy and URL config",
     ),
     regional("aws.rds.db_instance", "RDS database instance"),
+    regional(
+        "aws.rds.db_cluster",
+        "RDS DB cluster: Aurora, Multi-AZ DB cluster, DocumentDB or Neptune",
+    ),
+    regional(
+        "aws.rds.db_snapshot",
+        "RDS DB instance snapshot with who may restore it",
+    ),
+    regional(
+        "aws.rds.db_cluster_snapshot",
+        "RDS, DocumentDB or Neptune cluster snapshot with who may restore it",
+    ),
+    regional(
+        "aws.rds.db_parameter_group",
+        "RDS DB parameter group with its TLS and logging parameters",
+    ),
+    regional(
+        "aws.rds.db_cluster_parameter_group",
+        "RDS DB cluster parameter group with its TLS and logging parameters",
+    ),
+    regional(
+        "aws.rds.event_subscription",
+        "RDS event notification subscription",
+    ),
     regional("aws.efs.file_system", "EFS file system"),
     regional("aws.macie.session", "Amazon Macie in a region"),
     regional(
         "aws.events.rule",
         "EventBridge rule on any event bus, with its pattern and targets",
+    ),
+    regional(
+        "aws.events.event_bus",
+        "EventBridge event bus with its resource policy",
     ),
     regional(
         "aws.ssm.document",
@@ -248,7 +280,7 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
 pub const RELATION_KINDS: &[RelationKindInfo] = &[
     RelationKindInfo {
         name: "member_of",
-        description: "user is a member of a group; subnet or instance sits in a VPC or subnet",
+        description: "user is a member of a group; subnet or instance sits in a VPC or subnet; DB instance belongs to a DB cluster",
     },
     RelationKindInfo {
         name: "attached",
@@ -256,7 +288,7 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
     RelationKindInfo {
         name: "uses",
-        description: "instance uses a security group; function, instance or build project runs as a role",
+        description: "instance uses a security group; function, instance or build project runs as a role; database uses a parameter group; Auto Scaling group launches from a template",
     },
     RelationKindInfo {
         name: "encrypted_by",
@@ -276,7 +308,7 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
     RelationKindInfo {
         name: "notifies",
-        description: "alarm sends its actions to an SNS topic",
+        description: "alarm or RDS event subscription sends to an SNS topic",
     },
     RelationKindInfo {
         name: "subscribed_to",
@@ -296,7 +328,7 @@ pub const RELATION_KINDS: &[RelationKindInfo] = &[
     },
     RelationKindInfo {
         name: "created_from",
-        description: "volume made from a snapshot; snapshot taken of a volume",
+        description: "volume made from a snapshot; snapshot taken of a volume, DB instance or DB cluster",
     },
     RelationKindInfo {
         name: "in_region",

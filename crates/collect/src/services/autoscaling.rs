@@ -2,7 +2,8 @@
 //! template or configuration) and launch configurations (IMDSv2, public IP addresses).
 //! User data is never stored.
 //!
-//! Relations: group `uses` its launch configuration, `member_of` its subnets;
+//! Relations: group `uses` its launch configuration or launch template, `member_of` its
+//! subnets;
 //! instances are the EC2 collector's.
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, LaunchConfiguration};
@@ -81,6 +82,9 @@ fn group_resource(ctx: &Ctx, g: &AutoScalingGroup) -> Option<vigil_inventory::Re
                 &format!("launchConfiguration:*:launchConfigurationName/{lc}"),
             ),
         );
+    }
+    if let Some(template) = template.and_then(|t| t.launch_template_id()) {
+        ctx.relate(arn, "uses", ec2_id(ctx, "launch-template", template));
     }
     let mut resource = ctx.resource(arn, GROUP);
     resource.name = g.auto_scaling_group_name().map(str::to_owned);

@@ -1,9 +1,10 @@
 //! EC2 collector: one region's VPC network (VPCs, subnets, route tables, gateways,
 //! security groups, network ACLs, flow logs, endpoints, peerings), instances, EBS
-//! volumes, snapshots and images, and the region's EBS encryption defaults.
+//! volumes, snapshots and images, launch templates (`launch_templates.rs`), and the
+//! region's EBS encryption defaults.
 //!
 //! Every listing is paginated and each becomes a type-level gap when it fails. The only
-//! per-resource calls are the snapshot permission reads, bounded per region because
+//! per-resource calls are each launch template's latest version, the snapshot permission reads, bounded per region because
 //! LocalStack lists thousands of public-image snapshots as owned by the account, and
 //! one IAM read per distinct instance profile to find the role an instance runs as.
 
@@ -50,6 +51,8 @@ pub const COLLECTOR: Collector = Collector {
         "ec2:DescribeSnapshots",
         "ec2:DescribeSnapshotAttribute",
         "ec2:DescribeImages",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeLaunchTemplateVersions",
     ],
     run: |ctx| Box::pin(collect(ctx)),
 };
@@ -97,6 +100,7 @@ async fn collect(ctx: Ctx) {
         volumes(&ctx, &ec2).boxed(),
         snapshots(&ctx, &ec2).boxed(),
         images(&ctx, &ec2).boxed(),
+        super::launch_templates::launch_templates(&ctx, &ec2).boxed(),
     ];
     futures::stream::iter(listings)
         .buffer_unordered(PARALLEL_LISTINGS)

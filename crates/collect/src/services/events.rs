@@ -1,28 +1,31 @@
-//! EventBridge: the rules of every event bus in the region, with their event pattern and
-//! targets. Incident-response rules read them ("GuardDuty findings reach a topic or a
+//! EventBridge: the region's event buses with their resource policy and KMS key, and
+//! the rules of every bus with their event pattern and targets. Incident-response rules read them ("GuardDuty findings reach a topic or a
 //! runbook"): `sources` and `detail_types` say what a rule listens to, `targets` and the
 //! `invokes` relations say where the events go.
 //!
 //! A failed `ListEventBuses` or `ListRules` is a type-level gap (the list of rules is
 //! incomplete); a failed `ListTargetsByRule` is a gap on the rule and leaves `targets`
-//! absent. EventBridge has no paginators in the SDK, so pages are followed by hand.
+//! absent, a failed `DescribeEventBus` a gap on the bus that leaves `policy` absent. EventBridge has no paginators in the SDK, so pages are followed by hand.
 
 use aws_sdk_eventbridge::error::SdkError;
 use aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesError;
 use aws_sdk_eventbridge::operation::list_rules::ListRulesError;
 use aws_sdk_eventbridge::operation::list_targets_by_rule::ListTargetsByRuleError;
-use aws_sdk_eventbridge::types::{Rule, Target};
+use aws_sdk_eventbridge::types::{EventBus, Rule, Target};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::registry::{Collector, Scope};
-use crate::{Ctx, client};
+use crate::services::ec2::kms_key_arn;
+use crate::shape::put;
+use crate::{Ctx, client, policy_document};
 
 pub const COLLECTOR: Collector = Collector {
     service: "events",
     scope: Scope::Regional,
     actions: &[
         "events:ListEventBuses",
+        "events:DescribeEventBus",
         "events:ListRules",
         "events:ListTargetsByRule",
     ],
@@ -30,6 +33,7 @@ pub const COLLECTOR: Collector = Collector {
 };
 
 const RULE: &str = "aws.events.rule";
+const BUS: &str = "aws.events.event_bus";
 
 /// Rules whose targets are read at once.
 const TARGET_CONCURRENCY: usize = 4;
@@ -40,13 +44,18 @@ const RULE_GONE: &[&str] = &["ResourceNotFoundException"];
 async fn collect(ctx: Ctx) {
     let client = client!(ctx, aws_sdk_eventbridge);
     let Some(buses) = ctx
-        .list("events:ListEventBuses", &[RULE], list_buses(&client))
+        .list("events:ListEventBuses", &[RULE, BUS], list_buses(&client))
         .await
     else {
         return;
     };
+    ctx.each(buses.clone(), |bus| event_bus(&ctx, &client, bus))
+        .await;
     let mut rules: Vec<(String, Rule)> = Vec::new();
-    for bus in buses {
+    for bus in buses
+        .into_iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+    {
         // A bus whose rules cannot be listed leaves a type-level gap; the other buses'
         // rules are still worth collecting.
         if let Some(listed) = ctx
@@ -70,10 +79,10 @@ fn next_page(new: Option<&str>, previous: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Names of every event bus of the region, all pages.
+/// Every event bus of the region, all pages.
 async fn list_buses(
     client: &aws_sdk_eventbridge::Client,
-) -> Result<Vec<String>, SdkError<ListEventBusesError>> {
+) -> Result<Vec<EventBus>, SdkError<ListEventBusesError>> {
     let mut names = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -82,17 +91,68 @@ async fn list_buses(
             .set_next_token(token.clone())
             .send()
             .await?;
-        names.extend(
-            out.event_buses()
-                .iter()
-                .filter_map(|b| b.name())
-                .map(str::to_owned),
-        );
+        names.extend_from_slice(out.event_buses());
         match next_page(out.next_token(), token.as_deref()) {
             Some(next) => token = Some(next),
             None => return Ok(names),
         }
     }
+}
+
+/// What kind of bus a name is: the account's `default` bus, a SaaS partner's
+/// (`aws.partner/…`), or one the account created.
+fn bus_kind(name: &str) -> &'static str {
+    if name == "default" {
+        "default"
+    } else if name.starts_with("aws.partner/") {
+        "partner"
+    } else {
+        "custom"
+    }
+}
+
+/// One bus with its resource policy (`null` when it has none) and encryption key.
+async fn event_bus(
+    ctx: &Ctx,
+    client: &aws_sdk_eventbridge::Client,
+    bus: EventBus,
+) -> Option<vigil_inventory::Resource> {
+    let name = bus.name()?;
+    let arn = bus.arn().map_or_else(
+        || ctx.arn("events", &format!("event-bus/{name}")),
+        str::to_owned,
+    );
+    let described = ctx
+        .detail(
+            "events:DescribeEventBus",
+            &arn,
+            RULE_GONE,
+            client.describe_event_bus().name(name).send(),
+        )
+        .await;
+    let mut props = Map::new();
+    props.insert("name".into(), json!(name));
+    props.insert("arn".into(), json!(arn));
+    props.insert("kind".into(), json!(bus_kind(name)));
+    let (policy, key) = match &described {
+        Ok(None) => return None,
+        Ok(Some(out)) => (
+            Some(policy_document(out.policy())),
+            Some(json!(out.kms_key_identifier())),
+        ),
+        Err(_) => (None, None),
+    };
+    put(&mut props, "policy", policy);
+    put(&mut props, "kms_key_identifier", key);
+    if let Ok(Some(out)) = &described
+        && let Some(key) = out.kms_key_identifier().and_then(|k| kms_key_arn(ctx, k))
+    {
+        ctx.relate(&arn, "encrypted_by", key);
+    }
+    let mut resource = ctx.resource(&arn, BUS);
+    resource.name = Some(name.to_owned());
+    resource.properties = Value::Object(props);
+    Some(resource)
 }
 
 /// Every rule of one bus, all pages.

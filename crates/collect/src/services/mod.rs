@@ -29,6 +29,7 @@ pub mod incidents;
 pub mod inspector;
 pub mod kms;
 pub mod lambda;
+mod launch_templates;
 pub mod logs;
 pub mod macie;
 pub mod organizations;

@@ -1,5 +1,7 @@
-//! secretsmanager collector: the region's secrets with their rotation facts and KMS key,
-//! all from ListSecrets. Secret values are never read: Vigil has no permission to.
+//! secretsmanager collector: the region's secrets with their rotation facts and KMS key
+//! from ListSecrets, and each secret's resource policy (GetResourcePolicy, parsed: the
+//! data-access analysis reads it). Secret values are never read: Vigil has no
+//! permission to.
 
 use std::collections::BTreeMap;
 
@@ -8,13 +10,15 @@ use serde_json::{Value, json};
 
 use super::kms::KeyResolver;
 use crate::registry::{Collector, Scope};
-use crate::{Ctx, client, time};
+use crate::shape::put;
+use crate::{Ctx, client, policy_document, time};
 
 pub const COLLECTOR: Collector = Collector {
     service: "secretsmanager",
     scope: Scope::Regional,
     actions: &[
         "secretsmanager:ListSecrets",
+        "secretsmanager:GetResourcePolicy",
         // Resolves customer key aliases named as a secret's KMS key.
         "kms:DescribeKey",
     ],
@@ -33,21 +37,52 @@ async fn collect(ctx: Ctx) {
         return;
     };
     let keys = KeyResolver::new(&ctx);
-    for secret in pages.iter().flat_map(|page| page.secret_list()) {
-        let Some(arn) = secret.arn() else {
-            continue;
-        };
-        let mut resource = ctx.resource(arn, SECRET);
-        resource.name = secret.name().map(str::to_owned);
-        resource.tags = tags(secret);
-        resource.properties = secret_properties(secret);
-        ctx.add(resource);
-        if let Some(key) = secret.kms_key_id()
-            && let Some(key) = keys.key_arn(&ctx.region, key).await
-        {
-            ctx.relate(arn, "encrypted_by", key);
-        }
+    let secrets: Vec<SecretListEntry> = pages
+        .iter()
+        .flat_map(|page| page.secret_list())
+        .cloned()
+        .collect();
+    ctx.each(secrets, |secret| self::secret(&ctx, &client, &keys, secret))
+        .await;
+}
+
+/// One secret with its resource policy: `null` when it has none; left out, with a gap
+/// on the secret, when the read failed. A secret deleted since the listing is dropped.
+async fn secret(
+    ctx: &Ctx,
+    client: &aws_sdk_secretsmanager::Client,
+    keys: &KeyResolver,
+    secret: SecretListEntry,
+) -> Option<vigil_inventory::Resource> {
+    let secret = &secret;
+    let arn = secret.arn()?;
+    let policy = match ctx
+        .detail(
+            "secretsmanager:GetResourcePolicy",
+            arn,
+            &["ResourceNotFoundException"],
+            client.get_resource_policy().secret_id(arn).send(),
+        )
+        .await
+    {
+        Ok(Some(out)) => Some(policy_document(out.resource_policy())),
+        Ok(None) => return None,
+        Err(_) => None,
+    };
+    let mut resource = ctx.resource(arn, SECRET);
+    resource.name = secret.name().map(str::to_owned);
+    resource.tags = tags(secret);
+    let mut props = secret_properties(secret);
+    if let Value::Object(map) = &mut props {
+        put(map, "policy", policy);
     }
+    resource.properties = props;
+    if let Some(key) = secret.kms_key_id()
+        && let Some(key) = keys.key_arn(&ctx.region, key).await
+    {
+        ctx.relate(arn, "encrypted_by", key);
+    }
+    Some(resource)
 }
 
 /// The contract's properties. `kms_key_id` is null for secrets under the AWS managed
