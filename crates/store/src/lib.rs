@@ -20,6 +20,7 @@
 #[macro_use]
 mod macros;
 
+pub mod copy;
 mod db;
 mod diff;
 mod drift;

@@ -95,7 +95,7 @@ impl SqliteStore {
 
     /// The connection. A panic while it was held leaves it usable: the open transaction,
     /// if any, was rolled back when its guard dropped, so the poison flag is ignored.
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

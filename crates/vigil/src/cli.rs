@@ -47,6 +47,9 @@ pub enum Command {
     /// Why a principal can or cannot do an action on a resource, statement by
     /// statement, offline from a snapshot (like the IAM policy simulator).
     Explain(ExplainArgs),
+    /// Manage the daemon's store: copy a SQLite store into PostgreSQL.
+    #[command(subcommand)]
+    Store(crate::store_cmd::StoreCommand),
 }
 
 #[derive(Debug, Args)]

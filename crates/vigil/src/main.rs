@@ -10,6 +10,7 @@ mod live;
 mod pack;
 mod rules_cmd;
 mod scan;
+mod store_cmd;
 
 use std::process::ExitCode;
 
@@ -107,6 +108,7 @@ fn main() -> ExitCode {
         Command::Config(command) => daemon::config_command(command),
         Command::Daemon(args) => daemon::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Store(command) => store_cmd::run(command),
     };
     match result {
         Ok(code) => code,

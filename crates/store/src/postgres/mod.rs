@@ -101,7 +101,7 @@ impl PostgresStore {
     /// The connection, connecting again if the last one broke. A panic while it was
     /// held leaves it usable: its open transaction, if any, was rolled back when the
     /// transaction dropped, so the poison flag is ignored.
-    fn client(&self, operation: &'static str) -> Result<MutexGuard<'_, Option<Client>>> {
+    pub(crate) fn client(&self, operation: &'static str) -> Result<MutexGuard<'_, Option<Client>>> {
         let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.as_ref().is_none_or(Client::is_closed) {
             tracing::warn!(store = %self.connector.target, operation, "reconnecting to the store");

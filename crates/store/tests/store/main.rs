@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod copy;
 mod crash;
 mod drift;
 mod lifecycle;
