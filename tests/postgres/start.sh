@@ -36,13 +36,15 @@ if ! bin="$(find_bin)"; then
   fi
   log "installing PostgreSQL from Debian's packages"
   # The package would create and start a cluster of its own on port 5432: not wanted.
-  mkdir -p /etc/postgresql-common
-  if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
-    echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
-  fi
+  # A drop-in file (postgresql-common reads createcluster.d), so no conffile of the
+  # package is edited and dpkg asks nothing.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/vigil-tests.conf
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends postgresql openssl >/dev/null
+  apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    postgresql openssl >/dev/null
   bin="$(find_bin)" || { log "initdb still missing after installing postgresql"; exit 2; }
 fi
 log "using $("$bin/postgres" --version)"
