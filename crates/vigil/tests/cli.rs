@@ -1284,7 +1284,10 @@ fn explain_says_why_a_role_can_or_cannot_act_on_a_bucket() {
             {"id": "arn:aws:s3:::data", "type": "aws.s3.bucket", "account": ACCOUNT, "region": "global",
              "properties": {"policy": {"Statement": [
                 {"Sid": "NoDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
-                 "Resource": "arn:aws:s3:::data/*"}]}}}
+                 "Resource": "arn:aws:s3:::data/*"}]}}},
+            // Outside an organisation: no SCP applies.
+            {"id": format!("arn:aws::{ACCOUNT}:account"), "type": "aws.account", "account": ACCOUNT,
+             "region": "global", "properties": {"organization": null}}
         ]
     });
     let path = write(dir.path(), "iam.snapshot.json", &snapshot.to_string());

@@ -1,10 +1,19 @@
 //! The engine's inputs read from the inventory graph: a user's or role's identity
-//! policies (inline, attached managed, and a user's groups'), its tags, and the
-//! resource's own policy where the inventory has one, and its permissions boundary.
-//! What the inventory does not hold is said, never guessed: the account's OU chain is
-//! not collected yet, so an answer built here names SCPs as not applied, and a boundary
-//! whose document is missing is an error rather than no boundary.
+//! policies (inline, attached managed, and a user's groups'), its tags, its permissions
+//! boundary, the SCPs on every level of its account's OU chain, and the resource's own
+//! policy where the inventory has one.
+//!
+//! What the inventory does not hold is said, never guessed. A boundary whose document is
+//! missing is an error rather than no boundary. SCPs that could not be read (the chain
+//! not collected: a member account without Organizations access, a failed call, the
+//! organizations collector left out) become an SCP level the engine cannot decide: an
+//! Allow on everything under a condition on [`SCPS_KNOWN_KEY`], a key no request
+//! carries, so an answer that would be Allowed is Conditional and names that level,
+//! while a Deny elsewhere still decides. No SCP applies outside an organisation and in
+//! its management account (AWS: SCPs "don't affect users or roles in the management
+//! account"), and none where SCPs are not enabled.
 
+use serde_json::{Value, json};
 use vigil_inventory::{Inventory, Resource};
 
 use super::{NamedPolicy, Principal, ResourceKind};
@@ -29,7 +38,12 @@ pub enum FromInventoryError {
 
 /// What could not be taken into account, for the reader of the answer.
 pub const NOT_APPLIED: &[&str] =
-    &["the account's organisational-unit chain is not collected yet: no SCP is applied"];
+    &["resource control policies (RCPs) are not collected: none is applied"];
+
+/// The condition key of the SCP level that stands for SCPs Vigil could not read. No
+/// request carries it, so the level is undecided; `--context` can set it to `true` to
+/// ask "what if those SCPs allow".
+pub const SCPS_KNOWN_KEY: &str = "vigil:ServiceControlPoliciesKnown";
 
 /// A principal as the inventory knows it: a user (with its groups' policies) or a role.
 pub fn principal(inventory: &Inventory, id: &str) -> Result<Principal, FromInventoryError> {
@@ -64,6 +78,9 @@ pub fn principal(inventory: &Inventory, id: &str) -> Result<Principal, FromInven
     }
     for policy in own_policies(inventory, node)? {
         principal = principal.with_policy(policy);
+    }
+    for (target, policies) in scp_levels(inventory, &node.account)? {
+        principal = principal.with_scp_level(target, policies);
     }
     if node.resource_type == "aws.iam.user" {
         for group in node.properties["groups"].as_array().into_iter().flatten() {
@@ -129,6 +146,138 @@ fn own_policies(
     Ok(out)
 }
 
+/// The SCP levels of the account, root first: none outside an organisation or in its
+/// management account; an undecidable level for every part of the chain the inventory
+/// does not hold.
+fn scp_levels(
+    inventory: &Inventory,
+    account: &str,
+) -> Result<Vec<(String, Vec<NamedPolicy>)>, FromInventoryError> {
+    let node_id = format!("arn:aws::{account}:account");
+    let chain_target = format!("the OU chain of {account}");
+    let Some(node) = inventory.get(&node_id) else {
+        return Ok(vec![unknown_level(
+            chain_target,
+            "the account node is not in the inventory",
+        )]);
+    };
+    let organization = match node.properties.get("organization") {
+        None => {
+            let why = with_gaps(
+                inventory,
+                &node_id,
+                "whether the account is in an organisation was not collected",
+            );
+            return Ok(vec![unknown_level(chain_target, &why)]);
+        }
+        Some(Value::Null) => return Ok(Vec::new()),
+        Some(organization) => organization,
+    };
+    if organization["is_management_account"] == Value::Bool(true) {
+        return Ok(Vec::new());
+    }
+    let Some(chain) = organization.get("ou_chain").and_then(Value::as_array) else {
+        let why = with_gaps(
+            inventory,
+            &node_id,
+            "the account's OU chain was not collected (a member account reads it only as a delegated administrator of Organizations)",
+        );
+        return Ok(vec![unknown_level(chain_target, &why)]);
+    };
+    let mut levels = Vec::new();
+    for level in chain {
+        let target = level["id"].as_str().unwrap_or("?").to_owned();
+        match level.get("scps") {
+            // SCPs not enabled: this level restricts nothing.
+            Some(Value::Null) => {}
+            Some(Value::Array(scps)) => {
+                levels.push(level_policies(inventory, &node_id, target, scps)?)
+            }
+            _ => {
+                let why = with_gaps(
+                    inventory,
+                    &node_id,
+                    "the SCPs attached here were not collected",
+                );
+                levels.push(unknown_level(target, &why));
+            }
+        }
+    }
+    Ok(levels)
+}
+
+/// One level's SCPs; undecidable as a whole when a document is missing, since that
+/// policy may deny what the others allow.
+fn level_policies(
+    inventory: &Inventory,
+    node_id: &str,
+    target: String,
+    scps: &[Value],
+) -> Result<(String, Vec<NamedPolicy>), FromInventoryError> {
+    let mut policies = Vec::with_capacity(scps.len());
+    for scp in scps {
+        let arn = scp["arn"].as_str().or(scp["id"].as_str()).unwrap_or("?");
+        let name = scp["name"].as_str().unwrap_or(arn);
+        let Some(document) = scp.get("document").filter(|d| !d.is_null()) else {
+            let why = with_gaps(
+                inventory,
+                node_id,
+                &format!("the document of SCP {name} ({arn}) was not collected"),
+            );
+            return Ok(unknown_level(target, &why));
+        };
+        let document = Policy::from_value(document).map_err(|e| FromInventoryError::BadPolicy {
+            owner: node_id.to_owned(),
+            what: format!("SCP {name} ({arn}) on {target}"),
+            reason: e.to_string(),
+        })?;
+        policies.push(NamedPolicy {
+            name: name.to_owned(),
+            arn: Some(arn.to_owned()),
+            via_group: None,
+            document,
+        });
+    }
+    Ok((target, policies))
+}
+
+/// `why`, with the Organizations gaps recorded on the account node that explain it.
+fn with_gaps(inventory: &Inventory, node_id: &str, why: &str) -> String {
+    let gaps: Vec<String> = inventory
+        .resource_gaps(node_id)
+        .filter(|g| g.service == "organizations")
+        .map(|g| g.summary())
+        .collect();
+    if gaps.is_empty() {
+        why.to_owned()
+    } else {
+        format!("{why}: {}", gaps.join("; "))
+    }
+}
+
+/// A level the engine cannot decide: it allows everything only under a condition on
+/// [`SCPS_KNOWN_KEY`], which no request carries.
+fn unknown_level(target: String, why: &str) -> (String, Vec<NamedPolicy>) {
+    let document = Policy::from_value(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "ScpsNotCollected",
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {SCPS_KNOWN_KEY: "true"}},
+        }],
+    }))
+    .expect("a well-formed policy");
+    (
+        target,
+        vec![NamedPolicy::inline(
+            format!("SCPs not known: {why}"),
+            document,
+        )],
+    )
+}
+
 /// The resource's own policy and how it takes part, when the inventory holds the
 /// resource (an S3 object is judged by its bucket's policy).
 pub fn resource_policy(
@@ -168,10 +317,230 @@ pub fn resource_policy(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use vigil_inventory::Resource;
+    use vigil_inventory::{Gap, Resource};
 
     use super::*;
-    use crate::access::{Decision, Request, evaluate};
+    use crate::access::{Decision, Layer, Request, evaluate};
+
+    const MEMBER: &str = "111111111111";
+
+    /// The account node as the scan writes it, with `organization` as given.
+    fn account_node(account: &str, organization: Value) -> Resource {
+        Resource::new(
+            format!("arn:aws::{account}:account"),
+            "aws.account",
+            account,
+            "global",
+        )
+        .with_property("organization", organization)
+    }
+
+    fn member_org(chain: Option<Value>) -> Value {
+        let mut org = json!({"id": "o-1", "master_account_id": "999999999999", "is_management_account": false});
+        if let Some(chain) = chain {
+            org["ou_chain"] = chain;
+        }
+        org
+    }
+
+    fn scp(id: &str, statements: Value) -> Value {
+        json!({"id": id, "arn": format!("arn:aws:organizations::999999999999:policy/o-1/service_control_policy/{id}"),
+               "name": id, "aws_managed": false, "document": {"Version": "2012-10-17", "Statement": statements}})
+    }
+
+    fn full_access() -> Value {
+        scp(
+            "p-FullAWSAccess",
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+        )
+    }
+
+    /// An administrator user (inline `*`), and optionally a service-linked role with
+    /// the same policy.
+    fn admins() -> Vec<Resource> {
+        let admin = json!([{"name": "admin", "document":
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]);
+        vec![
+            Resource::new(
+                format!("arn:aws:iam::{MEMBER}:user/ops"),
+                "aws.iam.user",
+                MEMBER,
+                "global",
+            )
+            .with_property("attached_policies", json!([]))
+            .with_property("inline_policies", admin.clone()),
+            Resource::new(
+                format!(
+                    "arn:aws:iam::{MEMBER}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"
+                ),
+                "aws.iam.role",
+                MEMBER,
+                "global",
+            )
+            .with_property("is_service_linked", json!(true))
+            .with_property("attached_policies", json!([]))
+            .with_property("inline_policies", admin),
+        ]
+    }
+
+    fn ask(inventory: &Inventory, who: &str, action: &str) -> crate::access::Answer {
+        let p = principal(inventory, &format!("arn:aws:iam::{MEMBER}:{who}")).unwrap();
+        evaluate(&p, &Request::new(action, "*").in_account(MEMBER))
+    }
+
+    /// Every level must allow: the root's FullAWSAccess, an OU that allows only S3 and
+    /// EC2 and denies leaving the bucket unencrypted, the account's FullAWSAccess.
+    #[test]
+    fn the_scps_of_every_level_of_a_member_accounts_chain_apply() {
+        let chain = json!([
+            {"id": "r-ab12", "type": "ROOT", "scps": [full_access()]},
+            {"id": "ou-ab12-workload", "type": "ORGANIZATIONAL_UNIT", "scps": [
+                scp("p-allowlist", json!([{"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}])),
+                scp("p-deny", json!([{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}])),
+            ]},
+            {"id": MEMBER, "type": "ACCOUNT", "scps": [full_access()]},
+        ]);
+        let mut resources = admins();
+        resources.push(account_node(MEMBER, member_org(Some(chain))));
+        let inventory = Inventory::new(resources, vec![], vec![]).unwrap();
+        let ops = principal(&inventory, &format!("arn:aws:iam::{MEMBER}:user/ops")).unwrap();
+        assert_eq!(
+            ops.scps
+                .iter()
+                .map(|l| l.target.as_str())
+                .collect::<Vec<_>>(),
+            ["r-ab12", "ou-ab12-workload", MEMBER]
+        );
+        assert_eq!(
+            ask(&inventory, "user/ops", "s3:GetObject").decision,
+            Decision::Allowed
+        );
+        let delete = ask(&inventory, "user/ops", "s3:DeleteBucket");
+        assert_eq!(delete.decision, Decision::ExplicitlyDenied, "{delete}");
+        assert!(delete.policies.iter().any(|p| p.policy.name == "p-deny"
+            && p.policy.layer
+                == Layer::Scp {
+                    level: 1,
+                    target: "ou-ab12-workload".into()
+                }));
+        let iam = ask(&inventory, "user/ops", "iam:CreateUser");
+        assert_eq!(iam.decision, Decision::ImplicitlyDenied, "{iam}");
+        // Service-linked roles are not limited by SCPs.
+        assert_eq!(
+            ask(
+                &inventory,
+                "role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX",
+                "iam:CreateUser"
+            )
+            .decision,
+            Decision::Allowed
+        );
+    }
+
+    /// A member account whose chain could not be read: what would be allowed is
+    /// conditional on the unread SCPs, named with the gap; a Deny still decides.
+    #[test]
+    fn an_uncollected_chain_leaves_allowed_answers_conditional() {
+        let mut resources = admins();
+        resources[0] = resources[0].clone().with_property(
+            "inline_policies",
+            json!([{"name": "admin", "document": {"Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:DeleteUser", "Resource": "*"}]}}]),
+        );
+        resources.push(account_node(MEMBER, member_org(None)));
+        let gap = Gap {
+            service: "organizations".into(),
+            operation: "ListParents".into(),
+            account: MEMBER.into(),
+            region: "global".into(),
+            resource_types: vec![],
+            resource: Some(format!("arn:aws::{MEMBER}:account")),
+            error_code: "AccessDeniedException".into(),
+            message: "You don't have permissions to access this resource.".into(),
+        };
+        let inventory = Inventory::new(resources, vec![], vec![gap]).unwrap();
+        let answer = ask(&inventory, "user/ops", "s3:GetObject");
+        assert_eq!(answer.decision, Decision::Conditional, "{answer}");
+        assert_eq!(answer.undecided_keys(), [SCPS_KNOWN_KEY]);
+        let policy = answer.undecided[0].policy.as_ref().unwrap();
+        assert!(
+            policy.name.contains("OU chain was not collected"),
+            "{}",
+            policy.name
+        );
+        assert!(
+            policy.name.contains("AccessDeniedException"),
+            "{}",
+            policy.name
+        );
+        assert_eq!(
+            ask(&inventory, "user/ops", "iam:DeleteUser").decision,
+            Decision::ExplicitlyDenied
+        );
+        // Asked "what if the SCPs allow", the answer is the identity policies'.
+        let p = principal(&inventory, &format!("arn:aws:iam::{MEMBER}:user/ops")).unwrap();
+        let context = crate::access::RequestContext::new().with(SCPS_KNOWN_KEY, "true");
+        let assumed = evaluate(
+            &p,
+            &Request::new("s3:GetObject", "*")
+                .in_account(MEMBER)
+                .with_context(&context),
+        );
+        assert_eq!(assumed.decision, Decision::Allowed, "{assumed}");
+    }
+
+    /// No SCP applies outside an organisation, in the management account, or where SCPs
+    /// are not enabled; an organisation membership never collected (or no account node
+    /// at all) is unknown, as is a level whose SCP document is missing.
+    #[test]
+    fn when_scps_apply_and_when_they_are_unknown() {
+        let decision = |organization: Option<Value>| {
+            let mut resources = admins();
+            let mut node = Resource::new(
+                format!("arn:aws::{MEMBER}:account"),
+                "aws.account",
+                MEMBER,
+                "global",
+            );
+            if let Some(org) = organization {
+                node = node.with_property("organization", org);
+            }
+            resources.push(node);
+            let inventory = Inventory::new(resources, vec![], vec![]).unwrap();
+            ask(&inventory, "user/ops", "iam:CreateUser").decision
+        };
+        assert_eq!(decision(Some(Value::Null)), Decision::Allowed);
+        assert_eq!(
+            decision(Some(
+                json!({"id": "o-1", "master_account_id": MEMBER, "is_management_account": true})
+            )),
+            Decision::Allowed
+        );
+        let disabled = json!([{"id": "r-1", "type": "ROOT", "scps": null}, {"id": MEMBER, "type": "ACCOUNT", "scps": null}]);
+        assert_eq!(
+            decision(Some(member_org(Some(disabled)))),
+            Decision::Allowed
+        );
+        assert_eq!(decision(None), Decision::Conditional);
+        let unread_level = json!([{"id": "r-1", "type": "ROOT", "scps": [full_access()]}, {"id": MEMBER, "type": "ACCOUNT"}]);
+        assert_eq!(
+            decision(Some(member_org(Some(unread_level)))),
+            Decision::Conditional
+        );
+        let mut no_document = full_access();
+        no_document.as_object_mut().unwrap().remove("document");
+        let unread_document = json!([{"id": "r-1", "type": "ROOT", "scps": [no_document]}]);
+        assert_eq!(
+            decision(Some(member_org(Some(unread_document)))),
+            Decision::Conditional
+        );
+        let no_node = Inventory::new(admins(), vec![], vec![]).unwrap();
+        assert_eq!(
+            ask(&no_node, "user/ops", "iam:CreateUser").decision,
+            Decision::Conditional
+        );
+    }
 
     /// A user gets S3 reads through its group's attached policy and is denied deletes
     /// by its own inline policy; the bucket in the same account has no policy.
@@ -207,7 +576,18 @@ mod tests {
         );
         let bucket = Resource::new("arn:aws:s3:::data", "aws.s3.bucket", account, "global")
             .with_property("policy", serde_json::Value::Null);
-        let inventory = Inventory::new(vec![user, group, policy, bucket], vec![], vec![]).unwrap();
+        let inventory = Inventory::new(
+            vec![
+                user,
+                group,
+                policy,
+                bucket,
+                account_node(account, Value::Null),
+            ],
+            vec![],
+            vec![],
+        )
+        .unwrap();
         let alice = principal(&inventory, &format!("arn:aws:iam::{account}:user/alice")).unwrap();
         assert_eq!(alice.identity_policies.len(), 2);
         assert!(
@@ -256,7 +636,12 @@ mod tests {
             "document",
             json!({"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}),
         );
-        let inventory = Inventory::new(vec![role(&boundary), policy], vec![], vec![]).unwrap();
+        let inventory = Inventory::new(
+            vec![role(&boundary), policy, account_node(account, Value::Null)],
+            vec![],
+            vec![],
+        )
+        .unwrap();
         let ops = principal(&inventory, &format!("arn:aws:iam::{account}:role/ops")).unwrap();
         let create = evaluate(
             &ops,
