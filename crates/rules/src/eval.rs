@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use cel::{ExecutionError, Value};
@@ -46,6 +47,7 @@ pub fn evaluate_where(
     keep: impl Fn(&Rule) -> bool + Sync,
 ) -> (Vec<Finding>, EvalStats) {
     let inventory = ctx.inventory();
+    let plain = ctx.plain();
     // Each rule's metadata is shared by all its findings.
     let metas: HashMap<&str, Arc<RuleFile>> = rules
         .rules()
@@ -73,12 +75,28 @@ pub fn evaluate_where(
         ctx.prepare_escalation();
     }
 
+    // The rules of each type, chosen once rather than once per resource; a rule's
+    // place in this table stands for it in the loop (its metadata, its overruns).
+    let kept: Vec<Kept> = rules
+        .rules()
+        .iter()
+        .filter(|r| keep(r))
+        .map(|rule| Kept {
+            rule,
+            meta: Arc::clone(&metas[rule.id()]),
+            stopped: std::sync::atomic::AtomicBool::new(ctx.overruns(rule.id()) >= MAX_OVERRUNS),
+        })
+        .collect();
+    let mut by_type: HashMap<&str, Vec<&Kept>> = HashMap::new();
+    for k in &kept {
+        for t in crate::rule::resource_types(&k.rule.meta.resource) {
+            by_type.entry(t).or_default().push(k);
+        }
+    }
+
     // Resources in catalogue-type order then inventory order, and rules in id order
     // within each resource: the findings come out in a stable order without a sort.
-    let mut types: Vec<&str> = rules
-        .resource_types()
-        .filter(|t| rules.for_type(t).any(&keep))
-        .collect();
+    let mut types: Vec<&str> = by_type.keys().copied().collect();
     types.sort_unstable();
     let targets: Vec<ResourceIdx> = types
         .into_iter()
@@ -106,7 +124,11 @@ pub fn evaluate_where(
                 let tags_unseen = resource_has_gaps
                     .then(|| tag_gap(inventory, &resource.id))
                     .flatten();
-                for rule in rules.for_type(&resource.resource_type).filter(|r| keep(r)) {
+                let for_type = by_type
+                    .get(resource.resource_type.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                for kept in for_type {
+                    let rule = kept.rule;
                     if let Some(reason) = excluded_input(inventory, resource, rule) {
                         ctx.record_exclusion(rule.id(), &resource.account, &reason);
                         excluded += 1;
@@ -116,7 +138,7 @@ pub fn evaluate_where(
                     reset_touched();
                     take_excluded();
                     let error = |reason: String| {
-                        let meta = Arc::clone(&metas[rule.id()]);
+                        let meta = Arc::clone(&kept.meta);
                         finding(ctx, idx, &subject, meta, rule, Status::Error, Some(reason))
                     };
                     // Not judged: a service the rule reads was left out of the scan.
@@ -124,8 +146,8 @@ pub fn evaluate_where(
                         ctx.record_exclusion(rule.id(), &resource.account, reason);
                         take_touched();
                     };
-                    let overruns = ctx.overruns(rule.id());
-                    if overruns >= MAX_OVERRUNS {
+                    if kept.stopped.load(Relaxed) {
+                        let overruns = ctx.overruns(rule.id());
                         out.push(error(format!(
                             "not run: the rule overran its evaluation budget of {} ms {overruns} times in this scan",
                             ctx.budget().as_millis()
@@ -139,7 +161,7 @@ pub fn evaluate_where(
                         continue;
                     }
                     if let Some(applies) = rule.applies_when() {
-                        match run(applies, &scope) {
+                        match run(applies, &scope, plain) {
                             Ok(true) => {}
                             Ok(false) => {
                                 skipped += 1;
@@ -156,11 +178,14 @@ pub fn evaluate_where(
                             }
                         }
                     }
-                    let outcome = run(rule.condition(), &scope);
+                    let outcome = run(rule.condition(), &scope, plain);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
                     let outcome = if began.elapsed() > ctx.budget() {
                         let n = ctx.record_overrun(rule.id());
+                        if n >= MAX_OVERRUNS {
+                            kept.stopped.store(true, Relaxed);
+                        }
                         tracing::warn!(rule = rule.id(), resource = %resource.id, overruns = n, "rule evaluation over budget");
                         Err(format!(
                             "rule {} exceeded its evaluation budget of {} ms on {}",
@@ -192,7 +217,7 @@ pub fn evaluate_where(
                     } else {
                         (status, reason)
                     };
-                    let meta = Arc::clone(&metas[rule.id()]);
+                    let meta = Arc::clone(&kept.meta);
                     out.push(finding(ctx, idx, &subject, meta, rule, status, reason));
                 }
             }
@@ -214,9 +239,18 @@ pub fn evaluate_where(
     (findings, stats)
 }
 
+/// A rule chosen for this evaluation, with what its findings share.
+struct Kept<'r> {
+    rule: &'r Rule,
+    meta: Arc<RuleFile>,
+    /// Set once the rule has overrun its budget [`MAX_OVERRUNS`] times in this scan:
+    /// checked on every evaluation, so an atomic rather than the context's lock.
+    stopped: std::sync::atomic::AtomicBool,
+}
+
 /// Runs a compiled condition; `Err` carries a reason a person can act on.
-fn run(expr: &Expr, scope: &cel::Context) -> Result<bool, String> {
-    match expr.program().execute(scope) {
+fn run(expr: &Expr, scope: &cel::Context, plain: bool) -> Result<bool, String> {
+    match expr.execute(scope, plain) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("condition returned {other:?}, not a bool")),
         Err(ExecutionError::NoSuchKey(key)) => Err(format!("property `{key}` was not collected")),
@@ -432,7 +466,7 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
     start_budget(ctx.budget());
-    run(expr, &scope)
+    run(expr, &scope, ctx.plain())
 }
 
 #[cfg(test)]
@@ -686,3 +720,7 @@ remediation:
         );
     }
 }
+
+#[cfg(test)]
+#[path = "eval_fast_path.rs"]
+pub(crate) mod fast_path;

@@ -202,6 +202,8 @@ fn run_case(rules: &RuleSet, rule: &Rule, case: Case) -> Result<(), String> {
     settings.validate().map_err(|e| e.to_string())?;
     let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings);
     let (findings, _) = evaluate_where(rules, &ctx, |r| r.id() == rule.id());
+    #[cfg(test)]
+    crate::eval::fast_path::same_as_plain(rules, rule, &ctx, &findings)?;
     let describe = |f: &crate::finding::Finding| match &f.reason {
         Some(reason) => format!("{} ({reason})", f.status),
         None => f.status.to_string(),

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use cel::extractors::Arguments;
+use cel::extractors::IntoResolveResult;
 use cel::objects::Key;
 use cel::{Context, ExecutionError, Value};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -222,6 +222,9 @@ pub struct EvalContext {
     /// The CEL standard environment, built once: building it is far dearer than
     /// evaluating a condition.
     env: Arc<cel::Env>,
+    /// Evaluate as the `cel` crate alone would, without the shortcuts of
+    /// [`super::native`]: the reference the fast path is tested against.
+    plain: bool,
 }
 
 impl std::fmt::Debug for EvalContext {
@@ -295,7 +298,20 @@ impl EvalContext {
                 overruns: Default::default(),
             }),
             env: Arc::new(cel::Env::stdlib()),
+            plain: false,
         }
+    }
+
+    /// The same context evaluating every condition as the `cel` crate alone would:
+    /// slower, and the reference the fast path must agree with.
+    pub fn with_plain_cel(mut self) -> Self {
+        self.plain = true;
+        self
+    }
+
+    /// Whether conditions run without the fast path's shortcuts.
+    pub(crate) fn plain(&self) -> bool {
+        self.plain
     }
 
     pub fn inventory(&self) -> &Arc<Inventory> {
@@ -413,19 +429,35 @@ impl EvalContext {
     pub fn root<'v>(&self) -> Context<'static, 'v> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.add_variable_from_value("settings", self.shared.settings.clone());
+        let plain = self.plain;
+        if !plain {
+            ctx.add_function(super::native::MATCHES, super::native::matches())
+                .expect("`@matches` is no standard function");
+        }
         let mut add =
             |name: &'static str, f: fn(&Shared, &[Value]) -> Result<Value, ExecutionError>| {
                 let shared = Arc::clone(&self.shared);
-                ctx.add_function(name, move |Arguments(args): Arguments| {
+                let subject_first = !plain && super::native::SUBJECT_FIRST.contains(&name);
+                let shortcut = (!plain).then(|| super::native::shortcut(name)).flatten();
+                // Arguments are read where they lie rather than copied into `Value`s
+                // first, unless the plain path is asked for.
+                let function: super::native::Raw = Box::new(move |ftx| {
                     if over_budget() {
                         return Err(ExecutionError::function_error(
                             name,
                             "the evaluation budget is spent",
                         ));
                     }
-                    f(&shared, &args)
-                })
-                .expect("helper names do not clash with the standard library");
+                    if let Some(result) = shortcut.and_then(|s| s(&ftx.args)) {
+                        return Ok(cel::common::value::CowVal::owned(
+                            cel::common::types::CelBool::from(result?),
+                        ));
+                    }
+                    let args = super::native::arguments(&ftx.args, subject_first)?;
+                    f(&shared, &args).into_resolve_result()
+                });
+                ctx.add_function(name, function)
+                    .expect("helper names do not clash with the standard library");
             };
         add("policy_allows", |_, a| {
             let p = policy(a, 0, "policy_allows")?;

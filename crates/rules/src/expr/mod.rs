@@ -7,6 +7,7 @@ mod catalogue;
 pub(crate) mod convert;
 pub(crate) mod escalation;
 pub(crate) mod functions;
+pub(crate) mod native;
 
 use cel::common::ast::{Expr as Ast, LiteralValue};
 use cel::{IdedExpr, Program};
@@ -58,6 +59,9 @@ pub const VARIABLES: &[&str] = &["resource", "properties", "settings"];
 #[derive(Debug)]
 pub struct Expr {
     program: Program,
+    /// The program as the fast path runs it (see [`native`]): the same meaning, with
+    /// the dear standard functions swapped for cached ones.
+    fast: IdedExpr,
     source: String,
 }
 
@@ -86,6 +90,7 @@ impl Expr {
             }]
         })?;
         let expr = Expr {
+            fast: native::rewrite(program.expression()),
             program,
             source: source.to_owned(),
         };
@@ -101,8 +106,13 @@ impl Expr {
         &self.source
     }
 
-    pub(crate) fn program(&self) -> &Program {
-        &self.program
+    /// Runs the condition in `scope`, on the fast path unless `plain`.
+    pub(crate) fn execute(&self, scope: &cel::Context, plain: bool) -> cel::ResolveResult {
+        if plain {
+            self.program.execute(scope)
+        } else {
+            cel::Value::resolve(&self.fast, scope)
+        }
     }
 
     fn line_of(&self, node: &IdedExpr) -> Option<usize> {
