@@ -960,6 +960,19 @@ def seed_organizations() -> None:
             "tag_value": {"@@assign": ["public", "internal", "confidential"]}}}})
     good("organizations", "good-tag-policy-classification")
 
+    # The account's OU chain: root -> Workloads -> account, the OU with an SCP of its own
+    # (SCPs do not affect the management account; the chain is collected all the same).
+    ou = org.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
+    pid = org.create_policy(Name="good-scp-ou-deny-iam-users", Description="no IAM users in workloads",
+                            Type="SERVICE_CONTROL_POLICY", Content=json.dumps({
+                                "Version": "2012-10-17",
+                                "Statement": [{"Sid": "NoIamUsers", "Effect": "Deny",
+                                               "Action": ["iam:CreateUser", "iam:CreateAccessKey"],
+                                               "Resource": "*"}]}))["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=pid, TargetId=ou)
+    ids["good-scp-ou-deny-iam-users"] = pid
+    org.move_account(AccountId=ACCOUNT, SourceParentId=root, DestinationParentId=ou)
+
     status = org.create_account(Email="security-tooling@example.test",
                                 AccountName="good-security-tooling")["CreateAccountStatus"]
     member = status.get("AccountId") or org.describe_create_account_status(
@@ -1055,6 +1068,166 @@ def seed_codebuild() -> None:
                     "s3Logs": {"status": "DISABLED"}},
     )["project"]["arn"]
     good("codebuild", "good-codebuild-build")
+
+# ---------------------------------------------------------------------------------------
+# Attack paths (IAM in LocalStack, the CodeBuild project in moto): principals that can
+# make themselves administrator by one method each, near misses that cannot (a Deny, a
+# permissions boundary, a policy with no other version, a project running as a weak
+# role), and the trust cases (another account without sts:ExternalId, an OIDC provider
+# without a subject condition).
+# ---------------------------------------------------------------------------------------
+ESCALATE = "iam_principal_can_escalate_to_admin"
+
+
+def seed_attack_paths() -> None:
+    iam = client("iam")
+    print("Attack paths (LocalStack IAM, moto CodeBuild)")
+
+    def policy_arn(name: str) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:policy/{name}"
+
+    def user_arn(name: str) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:user/{name}"
+
+    # iam:CreatePolicyVersion on the customer managed policy attached to oneself.
+    ids["bad-esc-pv-policy"] = iam.create_policy(PolicyName="bad-esc-pv-policy", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:GetPolicy*", "iam:ListPolicyVersions"],
+         "Resource": policy_arn("bad-esc-pv-policy")}))["Policy"]["Arn"]
+    iam.create_user(UserName="bad-esc-pv-user")
+    iam.attach_user_policy(UserName="bad-esc-pv-user", PolicyArn=ids["bad-esc-pv-policy"])
+    plant("iam", ESCALATE, "bad-esc-pv-user", "iam:CreatePolicyVersion on its own attached policy")
+
+    # iam:SetDefaultPolicyVersion on an attached policy whose old version v1 allowed
+    # everything: the collector reads v1 from GetAccountAuthorizationDetails.
+    ids["bad-esc-twover-policy"] = iam.create_policy(PolicyName="bad-esc-twover-policy", PolicyDocument=ADMIN)["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=ids["bad-esc-twover-policy"], SetAsDefault=True, PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "iam:SetDefaultPolicyVersion", "Resource": policy_arn("bad-esc-twover-policy")}))
+    iam.create_user(UserName="bad-esc-setdefault-user")
+    iam.attach_user_policy(UserName="bad-esc-setdefault-user", PolicyArn=ids["bad-esc-twover-policy"])
+    plant("iam", ESCALATE, "bad-esc-setdefault-user", "iam:SetDefaultPolicyVersion back to an admin version v1")
+
+    # The same with a single version: nothing to roll back to (decided only because the
+    # versions are collected; without them the edge would be conditional and FAIL).
+    ids["good-esc-onever-policy"] = iam.create_policy(PolicyName="good-esc-onever-policy", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "iam:SetDefaultPolicyVersion", "Resource": policy_arn("good-esc-onever-policy")}))["Policy"]["Arn"]
+    iam.create_user(UserName="good-esc-onever-user")
+    iam.attach_user_policy(UserName="good-esc-onever-user", PolicyArn=ids["good-esc-onever-policy"])
+    good("iam", "good-esc-onever-user")
+
+    # iam:PassRole on * and ec2:RunInstances: an admin role that EC2 may assume and that
+    # sits in an instance profile.
+    ids["bad-esc-ec2-admin-role"] = iam.create_role(
+        RoleName="bad-esc-ec2-admin-role", AssumeRolePolicyDocument=EC2_TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bad-esc-ec2-admin-role", PolicyName="bad-inline-admin", PolicyDocument=ADMIN)
+    iam.create_instance_profile(InstanceProfileName="bad-esc-admin-profile")
+    iam.add_role_to_instance_profile(InstanceProfileName="bad-esc-admin-profile", RoleName="bad-esc-ec2-admin-role")
+    pass_and_run = doc({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+                       {"Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:Describe*"], "Resource": "*"})
+    iam.create_user(UserName="bad-esc-passrole-user")
+    iam.put_user_policy(UserName="bad-esc-passrole-user", PolicyName="bad-esc-pass-and-run", PolicyDocument=pass_and_run)
+    plant("iam", ESCALATE, "bad-esc-passrole-user", "iam:PassRole on * + ec2:RunInstances with an admin EC2 role")
+
+    # The same permissions under a boundary that allows EC2 only: iam:PassRole is out.
+    ids["good-esc-boundary-policy"] = iam.create_policy(PolicyName="good-esc-boundary-policy", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}))["Policy"]["Arn"]
+    iam.create_user(UserName="good-esc-bounded-user", PermissionsBoundary=ids["good-esc-boundary-policy"])
+    iam.put_user_policy(UserName="good-esc-bounded-user", PolicyName="good-esc-pass-and-run", PolicyDocument=pass_and_run)
+    good("iam", "good-esc-bounded-user")
+
+    # iam:PutUserPolicy on oneself, and the same with a guardrail policy denying it.
+    put_self = lambda name: doc({"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": user_arn(name)})
+    iam.create_user(UserName="bad-esc-putpolicy-user")
+    iam.put_user_policy(UserName="bad-esc-putpolicy-user", PolicyName="bad-esc-put-self",
+                        PolicyDocument=put_self("bad-esc-putpolicy-user"))
+    plant("iam", ESCALATE, "bad-esc-putpolicy-user", "iam:PutUserPolicy on itself")
+    ids["good-esc-guardrail-policy"] = iam.create_policy(PolicyName="good-esc-guardrail-policy", PolicyDocument=doc(
+        {"Effect": "Deny", "Action": ["iam:PutUserPolicy", "iam:AttachUserPolicy"], "Resource": "*"}))["Policy"]["Arn"]
+    iam.create_user(UserName="good-esc-denied-user")
+    iam.put_user_policy(UserName="good-esc-denied-user", PolicyName="good-esc-put-self",
+                        PolicyDocument=put_self("good-esc-denied-user"))
+    iam.attach_user_policy(UserName="good-esc-denied-user", PolicyArn=ids["good-esc-guardrail-policy"])
+    good("iam", "good-esc-denied-user")
+
+    # codebuild:StartBuild on a project that runs as an admin role (buildspec override),
+    # and on the clean project, whose role is not one.
+    ids["bad-esc-codebuild-role"] = iam.create_role(RoleName="bad-esc-codebuild-role", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"},
+         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bad-esc-codebuild-role", PolicyName="bad-inline-admin", PolicyDocument=ADMIN)
+    cb = client("codebuild")
+    ids["bad-esc-codebuild-project"] = cb.create_project(
+        name="bad-esc-codebuild-project",
+        source={"type": "CODECOMMIT", "location": f"https://git-codecommit.{REGION}.amazonaws.com/v1/repos/infra"},
+        artifacts={"type": "NO_ARTIFACTS"}, serviceRole=ids["bad-esc-codebuild-role"],
+        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                     "computeType": "BUILD_GENERAL1_SMALL"},
+        logsConfig={"cloudWatchLogs": {"status": "ENABLED", "groupName": "good-codebuild-logs"}},
+    )["project"]["arn"]
+    start = lambda project: doc({"Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGet*"],
+                                 "Resource": project})
+    iam.create_user(UserName="bad-esc-codebuild-user")
+    iam.put_user_policy(UserName="bad-esc-codebuild-user", PolicyName="bad-esc-start-build",
+                        PolicyDocument=start(ids["bad-esc-codebuild-project"]))
+    plant("iam", ESCALATE, "bad-esc-codebuild-user", "codebuild:StartBuild on a project running as an admin role")
+    iam.create_user(UserName="good-esc-codebuild-user")
+    iam.put_user_policy(UserName="good-esc-codebuild-user", PolicyName="good-esc-start-build",
+                        PolicyDocument=start(ids["good-codebuild-build"]))
+    good("iam", "good-esc-codebuild-user")
+
+    # Trust: another account without sts:ExternalId, and with it.
+    other = "arn:aws:iam::111122223333:root"
+    iam.create_role(RoleName="bad-role-xacct-no-extid", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}))
+    plant("iam", "iam_role_cross_account_trust_external_id", "bad-role-xacct-no-extid",
+          "trusts account 111122223333 without an sts:ExternalId condition")
+    iam.create_role(RoleName="good-role-xacct-extid", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "vendor-generated-id-4711"}}}))
+    good("iam", "good-role-xacct-extid")
+
+    # Trust: GitHub's OIDC provider with the audience only, and with audience and subject.
+    provider = iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])["OpenIDConnectProviderArn"]
+    gh = "token.actions.githubusercontent.com"
+    iam.create_role(RoleName="bad-role-oidc-no-sub", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {f"{gh}:aud": "sts.amazonaws.com"}}}))
+    plant("iam", "iam_role_oidc_trust_restricts_subject", "bad-role-oidc-no-sub",
+          "trusts GitHub's OIDC provider with no condition on the token's sub")
+    iam.create_role(RoleName="good-role-oidc-sub-aud", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {f"{gh}:aud": "sts.amazonaws.com"},
+                       "StringLike": {f"{gh}:sub": "repo:acme/infra:ref:refs/heads/main"}}}))
+    good("iam", "good-role-oidc-sub-aud")
+
+
+def verify_attack_paths() -> None:
+    iam = client("iam")
+    versions = iam.list_policy_versions(PolicyArn=ids["bad-esc-twover-policy"])["Versions"]
+    check(sorted((v["VersionId"], v["IsDefaultVersion"]) for v in versions) == [("v1", False), ("v2", True)],
+          "bad-esc-twover-policy has v1 (admin, not default) and v2 (default)")
+    details = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])["Policies"]
+    listed = {p["PolicyName"]: len(p["PolicyVersionList"]) for p in details}
+    check(listed.get("bad-esc-twover-policy") == 2,
+          f"GetAccountAuthorizationDetails returns both versions of bad-esc-twover-policy ({listed.get('bad-esc-twover-policy')})")
+    roles = iam.get_instance_profile(InstanceProfileName="bad-esc-admin-profile")["InstanceProfile"]["Roles"]
+    check([r["RoleName"] for r in roles] == ["bad-esc-ec2-admin-role"],
+          "bad-esc-admin-profile carries bad-esc-ec2-admin-role")
+    user = iam.get_user(UserName="good-esc-bounded-user")["User"]
+    check(user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == ids["good-esc-boundary-policy"],
+          "good-esc-bounded-user has its permissions boundary")
+    project = client("codebuild").batch_get_projects(names=["bad-esc-codebuild-project"])["projects"][0]
+    check(project["serviceRole"] == ids["bad-esc-codebuild-role"], "bad-esc-codebuild-project runs as bad-esc-codebuild-role")
+    org = client("organizations")
+    chain, child = [], ACCOUNT
+    while True:
+        parent = org.list_parents(ChildId=child)["Parents"][0]
+        chain.append(parent["Type"])
+        if parent["Type"] == "ROOT":
+            break
+        child = parent["Id"]
+    check(chain == ["ORGANIZATIONAL_UNIT", "ROOT"], f"the account sits in an OU under the root: {chain}")
 
 
 def seed_inspector() -> None:
@@ -1576,7 +1749,8 @@ def verify() -> None:
     enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
     check({"SERVICE_CONTROL_POLICY", "TAG_POLICY"} <= enabled, f"root policy types enabled: {sorted(enabled)}")
     scps = {p["Name"]: p for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]}
-    check(set(scps) == {"FullAWSAccess", "good-scp-deny-leave-organization"}, f"SCPs {sorted(scps)}")
+    check(set(scps) == {"FullAWSAccess", "good-scp-deny-leave-organization", "good-scp-ou-deny-iam-users"},
+          f"SCPs {sorted(scps)}")
     on_root = org.list_targets_for_policy(PolicyId=ids["good-scp-deny-leave-organization"])["Targets"]
     check([t["Type"] for t in on_root] == ["ROOT"], "good-scp-deny-leave-organization is attached to the root")
     tag_on_root = org.list_targets_for_policy(PolicyId=ids["good-tag-policy-classification"])["Targets"]
@@ -1614,6 +1788,7 @@ def verify() -> None:
     states = {k: v["status"] for k, v in status[0]["resourceState"].items()} if status else {}
     check(states.get("ec2") == "ENABLED" and states.get("ecr") == "DISABLED" and states.get("lambda") == "DISABLED",
           f"Inspector (moto) scans EC2 only: {states}")
+    verify_attack_paths()
 
 
 # Names seed.py gives that are neither planted nor clean resources of their own (helpers,
@@ -1624,6 +1799,8 @@ HELPER_NAMES = [
     "bad-config-recorder", "bad-config-channel", "bad-cis-root-usage-unsubscribed",
     "good-cis-console-signin-without-mfa", "good-alerts-queue", "good-flowlog-all-traffic",
     "bad-trail-bucket-public", "bad-image-public", "good-forensics", "good-config-rule-s3-versioning",
+    "bad-esc-admin-profile", "bad-esc-pass-and-run", "good-esc-pass-and-run", "bad-esc-put-self",
+    "good-esc-put-self", "bad-esc-start-build", "good-esc-start-build",
 ]
 
 
@@ -1685,6 +1862,7 @@ def main() -> int:
         seed_backup()
         seed_ecr()
         seed_codebuild()
+        seed_attack_paths()
         seed_inspector()
         seed_breadth()
         seed_account_public_access_block()

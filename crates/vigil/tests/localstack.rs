@@ -187,6 +187,8 @@ fn seeded_account_scan_matches_expectations() {
         }
     }
 
+    problems.extend(attack_path_inputs(&snap, &snapshot));
+
     for pair in &expected.fail {
         let hit = events.iter().any(|e| {
             rule_of(e) == pair.rule
@@ -272,6 +274,101 @@ fn seeded_account_scan_matches_expectations() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+/// What the attack-path analysis reads, as the live collectors produced it: the
+/// account's OU chain with the SCPs of every level (moto: root, the Workloads OU, the
+/// account), a customer managed policy's non-default version with its document, the
+/// CodeBuild project's `uses` relation to its role; and the engine over the snapshot
+/// applies no SCP in the management account (an admin is Allowed, not Conditional).
+fn attack_path_inputs(snap: &Value, snapshot: &std::path::Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let resources = snap["resources"].as_array().cloned().unwrap_or_default();
+    let find = |id_part: &str| {
+        resources
+            .iter()
+            .find(|r| r["id"].as_str().is_some_and(|id| id.ends_with(id_part)))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let account = find(":account");
+    let chain = &account["properties"]["organization"]["ou_chain"];
+    let types: Vec<&str> = chain
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["type"].as_str())
+        .collect();
+    if types != ["ROOT", "ORGANIZATIONAL_UNIT", "ACCOUNT"] {
+        problems.push(format!("ou_chain levels {types:?}: {chain}"));
+    }
+    let ou_scps: Vec<&str> = chain[1]["scps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["document"].is_object())
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    if !ou_scps.contains(&"good-scp-ou-deny-iam-users") {
+        problems.push(format!("the OU's SCPs with documents: {ou_scps:?}"));
+    }
+    let policy = find(":policy/bad-esc-twover-policy");
+    let props = &policy["properties"];
+    let mut versions: Vec<&str> = props["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    versions.sort_unstable();
+    if versions != ["v1", "v2"]
+        || props["other_versions"][0]["version_id"] != "v1"
+        || props["other_versions"][0]["document"]["Statement"][0]["Action"] != "*"
+    {
+        problems.push(format!("bad-esc-twover-policy versions: {props}"));
+    }
+    let uses = snap["relations"].as_array().into_iter().flatten().any(|r| {
+        r["kind"] == "uses"
+            && r["from"]
+                .as_str()
+                .is_some_and(|f| f.ends_with(":project/bad-esc-codebuild-project"))
+            && r["to"]
+                .as_str()
+                .is_some_and(|t| t.ends_with(":role/bad-esc-codebuild-role"))
+    });
+    if !uses {
+        problems.push("no uses relation from bad-esc-codebuild-project to its role".into());
+    }
+    let explain = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "explain",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--principal",
+            "arn:aws:iam::000000000000:user/bad-user-inline-admin",
+            "--action",
+            "iam:CreateUser",
+            "--format",
+            "json",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("vigil explain runs");
+    let answer: Value = serde_json::from_slice(&explain.stdout).unwrap_or(Value::Null);
+    let scp_layers = answer["policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["policy"]["layer"]["kind"] == "scp")
+        .count();
+    if answer["decision"] != "Allowed" || scp_layers != 0 {
+        problems.push(format!(
+            "explain in the management account: {} with {scp_layers} SCP policies (expected Allowed, none): {}",
+            answer["decision"],
+            String::from_utf8_lossy(&explain.stderr)
+        ));
+    }
+    problems
 }
 
 /// Properties the emulators cannot produce, with the call that would: for these the

@@ -201,9 +201,11 @@ async fn ou_chain(
         child = id;
     }
     path.reverse();
+    // FullAWSAccess (and often more) sits on every level: read each document once.
+    let mut documents = documents.clone();
     let mut levels = Vec::with_capacity(path.len());
     for (id, kind) in path {
-        let scps = level_scps(ctx, client, account_node, &id, documents).await;
+        let scps = level_scps(ctx, client, account_node, &id, &mut documents).await;
         levels.push(level_json(&id, kind, scps));
     }
     Some(Value::Array(levels))
@@ -230,14 +232,14 @@ fn level_json(id: &str, kind: &str, scps: Option<Value>) -> Value {
     Value::Object(level)
 }
 
-/// The SCPs attached to one level, each with its document when it could be read;
-/// `Some(null)` when SCPs are not enabled, `None` after a gap.
+/// The SCPs attached to one level, each with its document when it could be read (and
+/// remembered in `documents`); `Some(null)` when SCPs are not enabled, `None` after a gap.
 async fn level_scps(
     ctx: &Ctx,
     client: &aws_sdk_organizations::Client,
     account_node: &str,
     target: &str,
-    documents: &Documents,
+    documents: &mut Documents,
 ) -> Option<Value> {
     let listing = ctx
         .call(
@@ -284,6 +286,7 @@ async fn level_scps(
                 .map(|out| crate::policy_document(out.policy().and_then(|p| p.content()))),
         };
         if let Some(document) = document {
+            documents.insert(id.to_owned(), document.clone());
             scp.insert("document".into(), document);
         }
         scps.push(Value::Object(scp));
