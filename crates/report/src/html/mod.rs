@@ -199,23 +199,26 @@ pub fn attack_path(finding: &Finding) -> Vec<String> {
 }
 
 /// The findings as the script reads them: rules once, findings by index into them,
-/// worst first.
+/// worst first (FAIL, ERROR, MUTED, PASS; attack paths first; then by severity).
 fn findings_json(findings: &[Finding]) -> Result<String, serde_json::Error> {
     use serde_json::{Map, Value as J, json};
     let mut rule_index: std::collections::HashMap<&str, usize> = Default::default();
     let mut rules: Vec<&RuleFile> = Vec::new();
-    let mut order: Vec<&Finding> = findings.iter().collect();
+    // Within a status, failures with an attack path lead: they show how, not only that.
+    let mut order: Vec<(&Finding, Vec<String>)> =
+        findings.iter().map(|f| (f, attack_path(f))).collect();
     let rank = |s: Status| STATUS_ORDER.iter().position(|x| *x == s).unwrap_or(0);
-    order.sort_by(|a, b| {
+    order.sort_by(|(a, pa), (b, pb)| {
         rank(a.status)
             .cmp(&rank(b.status))
+            .then(pa.is_empty().cmp(&pb.is_empty()))
             .then(b.rule.severity.cmp(&a.rule.severity))
             .then(a.rule.id.cmp(&b.rule.id))
             .then(a.resource.id.cmp(&b.resource.id))
     });
     let rows: Vec<J> = order
         .iter()
-        .map(|f| {
+        .map(|(f, path)| {
             let r = *rule_index.entry(f.rule.id.as_str()).or_insert_with(|| {
                 rules.push(&f.rule);
                 rules.len() - 1
@@ -240,7 +243,6 @@ fn findings_json(findings: &[Finding]) -> Result<String, serde_json::Error> {
             if let Some(m) = f.muted_status {
                 row.insert("ms".into(), json!(m.as_str()));
             }
-            let path = attack_path(f);
             if !path.is_empty() {
                 row.insert("p".into(), json!(path));
             }
