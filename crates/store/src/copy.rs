@@ -60,6 +60,7 @@ const TABLES: &[Table] = &[
             ("muted_count", Int),
             ("api_calls", Int),
             ("error", Text),
+            ("holder", Text),
         ],
         key: &["id"],
     },
@@ -171,6 +172,22 @@ const TABLES: &[Table] = &[
             ("delivered_at", Time),
         ],
         key: &["seq"],
+    },
+    Table {
+        name: "leases",
+        columns: &[("name", Text), ("holder", Text), ("expires_at", Time)],
+        key: &["name"],
+    },
+    Table {
+        name: "cycle_claims",
+        columns: &[
+            ("schedule", Text),
+            ("fire_at", Time),
+            ("target", Text),
+            ("holder", Text),
+            ("claimed_at", Time),
+        ],
+        key: &["schedule", "fire_at", "target"],
     },
 ];
 

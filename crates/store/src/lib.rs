@@ -26,6 +26,7 @@ mod diff;
 mod drift;
 mod error;
 mod findings;
+mod leases;
 mod lifecycle;
 mod migrations;
 mod outbox;
@@ -39,7 +40,7 @@ mod time;
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use vigil_inventory::{Gap, Resource};
 
 pub use drift::{ChangeFilter, ChangeKind, FieldChange, ResourceChange};
@@ -48,6 +49,7 @@ pub use findings::{
     FindingFilter, FindingRecord, FindingRow, ResultStatus, StatusFilter, Transition,
     TransitionCause,
 };
+pub use leases::{Cycle, Lease};
 pub use lifecycle::{LifecycleState, next_state};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{NewEvent, OutboxEvent, SinkStats};
@@ -91,8 +93,27 @@ pub trait Store: Send + Sync {
     /// running, so that a scan cannot be finished twice with different outcomes.
     fn finish_scan(&self, id: ScanId, outcome: &ScanOutcome) -> Result<()>;
 
-    /// At startup: every scan still `running` was cut short by the previous process,
-    /// so it becomes `interrupted`. Returns their ids, for the log.
+    /// Like [`begin_scan`](Store::begin_scan), for a scan run by the fleet replica
+    /// `holder`: the scan is only orphaned once `holder` keeps no live lease (see
+    /// [`mark_interrupted_scans`](Store::mark_interrupted_scans)). One transaction, so no
+    /// other replica ever sees the scan without its holder.
+    fn begin_held_scan(
+        &self,
+        account: &str,
+        trigger: ScanTrigger,
+        started_at: DateTime<Utc>,
+        holder: &str,
+    ) -> Result<ScanId>;
+
+    /// The replica that runs (or ran) a scan, `None` for a scan of a lone daemon.
+    fn scan_holder(&self, id: ScanId) -> Result<Option<String>>;
+
+    /// Marks `interrupted` the scans still `running` that nobody is running any more,
+    /// and returns their ids, for the log. On SQLite (one process per file) that is
+    /// every running scan: the daemon calls it once, at startup. On PostgreSQL,
+    /// shared by replicas, it is the running scans without a holder, or whose holder
+    /// keeps no live lease: never another live replica's scan, so every replica may
+    /// call it each cycle to clean up after one that was killed.
     fn mark_interrupted_scans(&self) -> Result<Vec<ScanId>>;
 
     /// Scans, newest first.
@@ -205,6 +226,47 @@ pub trait Store: Send + Sync {
 
     /// Undelivered events per sink, for metrics and the health endpoint.
     fn outbox_stats(&self) -> Result<BTreeMap<String, SinkStats>>;
+
+    // ----- fleet: leases and cycle claims (see the `leases` module) -----
+
+    /// Takes the lease `name` for `holder` until `now + ttl` if it is free, expired, or
+    /// already `holder`'s (then it is extended). Returns whether `holder` holds it now.
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// The heartbeat: extends the lease to `now + ttl` if `holder` still holds it and it
+    /// has not expired. `false` means the lease was lost: the holder must stop the work.
+    fn renew_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// Gives the lease up, if `holder` holds it. Returns whether it did.
+    fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
+
+    /// Every lease, expired ones included, by name.
+    fn list_leases(&self) -> Result<Vec<Lease>>;
+
+    /// Claims `target` in `cycle` for `holder`. Only the first claim of a (cycle,
+    /// target) succeeds, whoever makes it, and a claim is never taken over.
+    fn claim_cycle(
+        &self,
+        cycle: &Cycle,
+        target: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// The claims of one cycle: (target, holder), by target.
+    fn cycle_claims(&self, cycle: &Cycle) -> Result<Vec<(String, String)>>;
 
     // ----- retention -----
 

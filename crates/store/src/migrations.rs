@@ -15,7 +15,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::StoreError;
 
 /// Migration `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes: the number of migrations.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -199,4 +199,28 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (sink, seq) WHERE delivered_at IS NULL;
 CREATE INDEX outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+";
+
+/// Fleets (issue 13, item 2): leases, per-cycle claims, and the replica that runs each
+/// scan. SQLite is single-process, but it keeps the same schema as PostgreSQL so that
+/// `vigil store migrate` copies it table for table, and so the conformance suite can
+/// hold both to one contract.
+const V2: &str = "
+ALTER TABLE scans ADD COLUMN holder TEXT;
+
+CREATE TABLE leases (
+    name        TEXT PRIMARY KEY CHECK (name <> ''),
+    holder      TEXT NOT NULL CHECK (holder <> ''),
+    expires_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE cycle_claims (
+    schedule    TEXT NOT NULL,
+    fire_at     TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    claimed_at  TEXT NOT NULL,
+    PRIMARY KEY (schedule, fire_at, target)
+) WITHOUT ROWID;
+CREATE INDEX cycle_claims_by_time ON cycle_claims (claimed_at);
 ";

@@ -127,6 +127,7 @@ pub(crate) fn begin(
     account: &str,
     trigger: ScanTrigger,
     started_at: DateTime<Utc>,
+    holder: Option<&str>,
 ) -> Result<ScanId, StoreError> {
     if account.is_empty() {
         return Err(StoreError::InvalidInput {
@@ -136,10 +137,10 @@ pub(crate) fn begin(
     }
     db.conn
         .prepare_cached(
-            "INSERT INTO scans (account, trigger, status, started_at)
-             VALUES (?1, ?2, 'running', ?3)",
+            "INSERT INTO scans (account, trigger, status, started_at, holder)
+             VALUES (?1, ?2, 'running', ?3, ?4)",
         )
-        .and_then(|mut stmt| stmt.execute(params![account, trigger, SqlTime(started_at)]))
+        .and_then(|mut stmt| stmt.execute(params![account, trigger, SqlTime(started_at), holder]))
         .map_err(db.sql("begin_scan", "scans"))?;
     Ok(ScanId(db.conn.last_insert_rowid()))
 }

@@ -9,19 +9,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, TransactionBehavior};
 use vigil_inventory::{Gap, Resource};
 
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::{
-    ChangeFilter, FindingFilter, FindingRecord, FindingRow, NewEvent, OutboxEvent, Page,
-    PageRequest, PruneReport, ResourceChange, Result, RetentionPolicy, ScanFilter, ScanId,
+    ChangeFilter, Cycle, FindingFilter, FindingRecord, FindingRow, Lease, NewEvent, OutboxEvent,
+    Page, PageRequest, PruneReport, ResourceChange, Result, RetentionPolicy, ScanFilter, ScanId,
     ScanOutcome, ScanRow, ScanTrigger, ScorePoint, ScoreRow, ScoreSummary, SinkStats, Store,
     Transition,
 };
-use crate::{drift, findings, migrations, outbox, retention, scans, scores};
+use crate::{drift, findings, leases, migrations, outbox, retention, scans, scores};
 
 /// How long a statement waits for another process's write lock before failing. Long
 /// enough to ride out a backup or a `sqlite3` shell, short enough to surface a stuck one.
@@ -150,8 +150,24 @@ impl Store for SqliteStore {
         started_at: DateTime<Utc>,
     ) -> Result<ScanId> {
         self.write("begin_scan", |db| {
-            scans::begin(db, account, trigger, started_at)
+            scans::begin(db, account, trigger, started_at, None)
         })
+    }
+
+    fn begin_held_scan(
+        &self,
+        account: &str,
+        trigger: ScanTrigger,
+        started_at: DateTime<Utc>,
+        holder: &str,
+    ) -> Result<ScanId> {
+        self.write("begin_scan", |db| {
+            scans::begin(db, account, trigger, started_at, Some(holder))
+        })
+    }
+
+    fn scan_holder(&self, id: ScanId) -> Result<Option<String>> {
+        self.read("scan_holder", |db| leases::scan_holder(db, id.0))
     }
 
     fn set_scan_account(&self, id: ScanId, account: &str) -> Result<()> {
@@ -289,6 +305,54 @@ impl Store for SqliteStore {
 
     fn outbox_stats(&self) -> Result<BTreeMap<String, SinkStats>> {
         self.read("outbox_stats", outbox::stats)
+    }
+
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("acquire_lease", |db| {
+            leases::acquire(db, name, holder, ttl, now)
+        })
+    }
+
+    fn renew_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("renew_lease", |db| {
+            leases::renew(db, name, holder, ttl, now)
+        })
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        self.write("release_lease", |db| leases::release(db, name, holder))
+    }
+
+    fn list_leases(&self) -> Result<Vec<Lease>> {
+        self.read("list_leases", leases::list)
+    }
+
+    fn claim_cycle(
+        &self,
+        cycle: &Cycle,
+        target: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("claim_cycle", |db| {
+            leases::claim(db, cycle, target, holder, now)
+        })
+    }
+
+    fn cycle_claims(&self, cycle: &Cycle) -> Result<Vec<(String, String)>> {
+        self.read("cycle_claims", |db| leases::claims(db, cycle))
     }
 
     fn prune(&self, policy: &RetentionPolicy, now: DateTime<Utc>) -> Result<PruneReport> {

@@ -12,10 +12,16 @@ use crate::error::StoreError;
 
 /// The files, in order: migration `i` takes a database from version `i` to `i + 1`.
 /// A test checks that this list and the folder agree.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial.sql",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial.sql",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_fleet.sql",
+        include_str!("../../migrations/postgres/0002_fleet.sql"),
+    ),
+];
 
 /// The schema version this build writes: the number of migrations.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -19,15 +19,15 @@
 //! snapshot, as with SQLite. The SQL lives in one module per table, beside SQLite's,
 //! and the conformance suite (tests/store) runs the same tests against both.
 //!
-//! For fleets (issue 13, item 2): scan leases and outbox claiming will be new tables and
-//! columns of a later migration (`leases (name, holder, expires_at, token)`; outbox
-//! `claimed_by`, `claimed_until`), taken with `SELECT … FOR UPDATE SKIP LOCKED`. Until
-//! then [`Store::mark_interrupted_scans`] marks every running scan, which is right for
-//! one daemon per database only.
+//! For fleets (issue 13, item 2) the second migration adds leases, per-cycle claims and
+//! each scan's holder (see `crate::leases`): replicas divide the accounts and the sinks
+//! with them, and [`Store::mark_interrupted_scans`] only marks the scans whose holder
+//! keeps no live lease.
 
 mod connect;
 mod drift;
 mod findings;
+mod leases;
 mod migrations;
 mod outbox;
 mod retention;
@@ -38,15 +38,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, Row, Transaction};
 use vigil_inventory::{Gap, Resource};
 
 use crate::error::StoreError;
 use crate::{
-    ChangeFilter, FindingFilter, FindingRecord, FindingRow, NewEvent, OutboxEvent, Page,
-    PageRequest, PruneReport, ResourceChange, Result, RetentionPolicy, ScanFilter, ScanId,
+    ChangeFilter, Cycle, FindingFilter, FindingRecord, FindingRow, Lease, NewEvent, OutboxEvent,
+    Page, PageRequest, PruneReport, ResourceChange, Result, RetentionPolicy, ScanFilter, ScanId,
     ScanOutcome, ScanRow, ScanTrigger, ScorePoint, ScoreRow, ScoreSummary, SinkStats, Store,
     Transition,
 };
@@ -322,8 +322,24 @@ impl Store for PostgresStore {
         started_at: DateTime<Utc>,
     ) -> Result<ScanId> {
         self.write("begin_scan", |pg| {
-            scans::begin(pg, account, trigger, started_at)
+            scans::begin(pg, account, trigger, started_at, None)
         })
+    }
+
+    fn begin_held_scan(
+        &self,
+        account: &str,
+        trigger: ScanTrigger,
+        started_at: DateTime<Utc>,
+        holder: &str,
+    ) -> Result<ScanId> {
+        self.write("begin_scan", |pg| {
+            scans::begin(pg, account, trigger, started_at, Some(holder))
+        })
+    }
+
+    fn scan_holder(&self, id: ScanId) -> Result<Option<String>> {
+        self.read("scan_holder", |pg| leases::scan_holder(pg, id.0))
     }
 
     fn set_scan_account(&self, id: ScanId, account: &str) -> Result<()> {
@@ -463,6 +479,54 @@ impl Store for PostgresStore {
 
     fn outbox_stats(&self) -> Result<BTreeMap<String, SinkStats>> {
         self.read("outbox_stats", outbox::stats)
+    }
+
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("acquire_lease", |pg| {
+            leases::acquire(pg, name, holder, ttl, now)
+        })
+    }
+
+    fn renew_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("renew_lease", |pg| {
+            leases::renew(pg, name, holder, ttl, now)
+        })
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        self.write("release_lease", |pg| leases::release(pg, name, holder))
+    }
+
+    fn list_leases(&self) -> Result<Vec<Lease>> {
+        self.read("list_leases", leases::list)
+    }
+
+    fn claim_cycle(
+        &self,
+        cycle: &Cycle,
+        target: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write("claim_cycle", |pg| {
+            leases::claim(pg, cycle, target, holder, now)
+        })
+    }
+
+    fn cycle_claims(&self, cycle: &Cycle) -> Result<Vec<(String, String)>> {
+        self.read("cycle_claims", |pg| leases::claims(pg, cycle))
     }
 
     fn prune(&self, policy: &RetentionPolicy, now: DateTime<Utc>) -> Result<PruneReport> {

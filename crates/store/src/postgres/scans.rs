@@ -16,6 +16,7 @@ pub(crate) fn begin(
     account: &str,
     trigger: ScanTrigger,
     started_at: DateTime<Utc>,
+    holder: Option<&str>,
 ) -> Result<ScanId, StoreError> {
     const OP: &str = "begin_scan";
     if account.is_empty() {
@@ -27,9 +28,9 @@ pub(crate) fn begin(
     let rows = pg.query(
         OP,
         "scans",
-        "INSERT INTO scans (account, trigger, status, started_at)
-         VALUES ($1, $2, 'running', $3) RETURNING id",
-        &[&account, &trigger.as_str(), &ms(started_at)],
+        "INSERT INTO scans (account, trigger, status, started_at, holder)
+         VALUES ($1, $2, 'running', $3, $4) RETURNING id",
+        &[&account, &trigger.as_str(), &ms(started_at), &holder],
     )?;
     rows.first()
         .map(|r| r.try_get(0).map(ScanId))
@@ -155,9 +156,15 @@ pub(crate) fn mark_interrupted(
     let rows = pg.query(
         OP,
         "scans",
+        // Several replicas share the database: a scan is only orphaned when no replica
+        // vouches for it, i.e. it has no holder (one daemon, or an older Vigil) or its
+        // holder keeps no live lease (killed, or cut off from the database).
         "UPDATE scans SET status = 'interrupted', finished_at = $1,
              error = 'the process stopped before the scan finished'
-         WHERE status = 'running' RETURNING id",
+         WHERE status = 'running'
+           AND (holder IS NULL OR NOT EXISTS (
+               SELECT 1 FROM leases l WHERE l.holder = scans.holder AND l.expires_at > $1))
+         RETURNING id",
         &[&ms(now)],
     )?;
     let mut ids = rows

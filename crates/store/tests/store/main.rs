@@ -8,6 +8,7 @@ mod common;
 mod copy;
 mod crash;
 mod drift;
+mod fleet;
 mod lifecycle;
 mod migrations;
 mod outbox;

@@ -8,8 +8,8 @@ fn a_new_file_is_at_the_latest_version() {
     let path = dir.path().join("vigil.db");
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
-        SCHEMA_VERSION, 1,
-        "one migration so far; bump with each new one"
+        SCHEMA_VERSION, 2,
+        "two migrations so far; bump with each new one"
     );
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     drop(store);
@@ -30,9 +30,11 @@ fn a_new_file_is_at_the_latest_version() {
     assert_eq!(
         tables,
         [
+            "cycle_claims",
             "finding_epics",
             "findings",
             "inventory_state",
+            "leases",
             "outbox",
             "resource_changes",
             "resources",

@@ -25,8 +25,8 @@ fn a_new_schema_is_at_the_latest_version_with_sqlites_tables() {
     };
     let store = PostgresStore::open_in_schema(&url, Some(&schema)).unwrap();
     assert_eq!(
-        POSTGRES_SCHEMA_VERSION, 1,
-        "one migration so far; bump with each new one"
+        POSTGRES_SCHEMA_VERSION, 2,
+        "two migrations so far; bump with each new one"
     );
     assert_eq!(store.schema_version().unwrap(), POSTGRES_SCHEMA_VERSION);
     drop(store);
@@ -45,9 +45,11 @@ fn a_new_schema_is_at_the_latest_version_with_sqlites_tables() {
     assert_eq!(
         tables,
         [
+            "cycle_claims",
             "finding_epics",
             "findings",
             "inventory_state",
+            "leases",
             "outbox",
             "resource_changes",
             "resources",
@@ -66,7 +68,13 @@ fn a_new_schema_is_at_the_latest_version_with_sqlites_tables() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(applied, [(1, "0001_initial.sql".to_owned())]);
+    assert_eq!(
+        applied,
+        [
+            (1, "0001_initial.sql".to_owned()),
+            (2, "0002_fleet.sql".to_owned())
+        ]
+    );
 
     // Opening again applies nothing.
     let store = PostgresStore::open_in_schema(&url, Some(&schema)).unwrap();
