@@ -12,8 +12,9 @@
 //! Conditional answers of the engine (a condition on a key Vigil does not know) and
 //! prerequisites Vigil cannot see (a policy's non-default versions, a Glue endpoint)
 //! make conditional edges; a path through one is reported as conditional, never as
-//! definite. What is not modelled: SCPs (the OU chain is not collected, see
-//! [`crate::access::inventory::NOT_APPLIED`]), session policies, resource policies of
+//! definite. What is not modelled: SCPs (the OU chain and its SCPs are collected and
+//! `vigil explain` applies them through [`crate::access::inventory`], but this analysis
+//! does not yet: a path an SCP blocks is still reported), session policies, resource policies of
 //! Lambda functions granting changes to a principal, and partial gains (a method that
 //! yields some permissions that are not administrator's, except through the target
 //! principal). An administrator's own outgoing edges are not worked out: it is already
