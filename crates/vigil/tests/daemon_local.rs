@@ -90,7 +90,10 @@ fn config_validate_accepts_exactly_what_the_daemon_starts_with() {
     };
     let token = path_str(&d.join("token"));
     let store = path_str(&d.join("vigil.db"));
-    let cases: Vec<(&str, String, bool)> = vec![
+    let with_store = |settings: &str| {
+        base(&token, &store, "").replace(&format!("path = \"{store}\"\n"), &format!("{settings}\n"))
+    };
+    let mut cases: Vec<(&str, String, bool)> = vec![
         ("good", base(&token, &store, ""), true),
         (
             "empty token file",
@@ -167,7 +170,58 @@ fn config_validate_accepts_exactly_what_the_daemon_starts_with() {
             base(&token, &store, "\n[[schedules]]\ncron = \"0 0 30 2 *\"\n"),
             false,
         ),
+        // A PostgreSQL store (issue 13): `url` or `url_env` instead of `path`, and the
+        // URL read as the store reads it (a missing CA file is refused offline).
+        (
+            "store url and path",
+            base(&token, &store, "").replace(
+                "[store]\n",
+                "[store]\nurl = \"postgres://vigil@127.0.0.1:1/vigil\"\n",
+            ),
+            false,
+        ),
+        (
+            "store url and url_env",
+            with_store("url = \"postgres://vigil@127.0.0.1:1/vigil\"\nurl_env = \"HOME\""),
+            false,
+        ),
+        (
+            "store url_env not set",
+            with_store("url_env = \"VIGIL_TEST_NO_SUCH_VARIABLE\""),
+            false,
+        ),
+        (
+            "store url not postgres",
+            with_store("url = \"mysql://vigil@127.0.0.1/vigil\""),
+            false,
+        ),
+        (
+            "store url with a missing CA file",
+            with_store(&format!(
+                "url = \"postgres://vigil@127.0.0.1:1/vigil?sslmode=require&sslrootcert={}\"",
+                path_str(&d.join("no-such-ca.pem"))
+            )),
+            false,
+        ),
+        (
+            "fleet without PostgreSQL",
+            base(&token, &store, "\n[fleet]\nlease_secs = 30\n"),
+            false,
+        ),
     ];
+    // A running server: the daemon must connect to start, so this one needs it.
+    if let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
+        cases.push((
+            "store url",
+            with_store(&format!("url = \"{url}\"")) + "\n[fleet]\nlease_secs = 30\n",
+            true,
+        ));
+        cases.push((
+            "fleet lease too short",
+            with_store(&format!("url = \"{url}\"")) + "\n[fleet]\nlease_secs = 1\n",
+            false,
+        ));
+    }
     for (name, text, good) in cases {
         let path = d.join("vigil.toml");
         std::fs::write(&path, &text).unwrap();

@@ -88,6 +88,12 @@ impl PostgresStore {
         })
     }
 
+    /// Checks a URL as [`open`](Self::open) reads it (its syntax, TLS settings and CA
+    /// file) without connecting: what `vigil config validate` can know offline.
+    pub fn check_url(url: &str) -> Result<()> {
+        connect::Connector::new(url, None).map(drop)
+    }
+
     /// The server, database and schema, without the password: for messages.
     pub fn target(&self) -> &str {
         &self.connector.target

@@ -114,7 +114,10 @@ async fn list_scans(
 
 /// `POST /api/v1/scans`: queue a scan of every target now.
 async fn start_scan(State(daemon): State<Arc<Daemon>>) -> Response {
-    match daemon.requests.try_send(ScanTrigger::Api) {
+    match daemon.requests.try_send(super::ScanRequest {
+        trigger: ScanTrigger::Api,
+        cycle: None,
+    }) {
         Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({ "queued": true }))).into_response(),
         Err(_) => (
             StatusCode::ACCEPTED,

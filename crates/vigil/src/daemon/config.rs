@@ -29,6 +29,7 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     pub delivery: DeliveryConfig,
     pub sinks: Vec<SinkConfig>,
+    pub fleet: FleetConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -37,6 +38,10 @@ pub struct StoreConfig {
     /// The SQLite file (created with its folder if missing).
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// A PostgreSQL store instead (`postgres://…`), which replicas can share.
+    pub url: Option<String>,
+    /// The environment variable holding that URL, to keep its password out of the file.
+    pub url_env: Option<String>,
     /// Scan rows (and their scores and drift) older than this are deleted.
     #[serde(default = "default_scans_days")]
     pub retention_scans_days: u32,
@@ -143,6 +148,50 @@ pub struct ScheduleConfig {
     pub jitter_secs: u64,
 }
 
+/// How replicas sharing a PostgreSQL store divide the work (only with `store.url`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// A replica holds an account it scans, or a sink it delivers, this long past its
+    /// last heartbeat (every third of it): how soon the work of a killed replica is
+    /// taken over.
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            lease_secs: default_lease_secs(),
+        }
+    }
+}
+
+fn default_lease_secs() -> u64 {
+    60
+}
+
+impl StoreConfig {
+    /// The PostgreSQL URL, from `url` or the variable `url_env` names; `None` for SQLite.
+    /// The daemon and `config validate` both call it, so they accept the same settings.
+    pub fn postgres_url(&self, env: EnvLookup<'_>) -> Result<Option<String>, String> {
+        let url = match (&self.url, &self.url_env) {
+            (Some(_), Some(_)) => return Err("set `url` or `url_env`, not both".into()),
+            (Some(url), None) => url.clone(),
+            (None, Some(name)) => env(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| format!("environment variable `{name}` is not set"))?,
+            (None, None) => return Ok(None),
+        };
+        let url = url.trim().to_owned();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err("the URL must start with postgres:// or postgresql://".into());
+        }
+        vigil_store::PostgresStore::check_url(&url).map_err(|e| e.to_string())?;
+        Ok(Some(url))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryConfig {
@@ -166,6 +215,8 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: default_store_path(),
+            url: None,
+            url_env: None,
             retention_scans_days: default_scans_days(),
             retention_changes_days: default_scans_days(),
             retention_delivered_events_days: default_delivered_days(),
@@ -327,6 +378,7 @@ struct RawConfig {
     delivery: Option<Spanned<toml::Value>>,
     #[serde(default)]
     sinks: Vec<Spanned<toml::Value>>,
+    fleet: Option<Spanned<toml::Value>>,
 }
 
 /// Collects issues while the sections are read.
@@ -447,11 +499,52 @@ pub fn parse(
         issues: Vec::new(),
     };
 
-    let store = raw
+    let path_set = raw
+        .store
+        .as_ref()
+        .is_some_and(|v| v.get_ref().get("path").is_some());
+    let (store, store_line) = raw
         .store
         .and_then(|v| issues.section::<StoreConfig>("store", v))
-        .map(|(s, _)| s)
+        .map_or((StoreConfig::default(), None), |(s, line)| (s, Some(line)));
+    let postgres = match store.postgres_url(env) {
+        Ok(url) => url.is_some(),
+        Err(message) => {
+            let field = if store.url.is_some() {
+                "store.url"
+            } else {
+                "store.url_env"
+            };
+            issues.push(store_line, field, message);
+            true
+        }
+    };
+    if postgres && path_set {
+        issues.push(
+            store_line,
+            "store.path",
+            "a store is a SQLite `path` or a PostgreSQL `url`/`url_env`, not both",
+        );
+    }
+    let fleet_line = raw.fleet.as_ref().map(|v| v.span().start);
+    let fleet = raw
+        .fleet
+        .and_then(|v| issues.section::<FleetConfig>("fleet", v))
+        .map(|(f, _)| f)
         .unwrap_or_default();
+    if let Some(offset) = fleet_line {
+        let line = Some(issues.line_of(offset));
+        if !postgres {
+            issues.push(
+                line,
+                "fleet",
+                "replicas share a PostgreSQL store: set store.url or store.url_env",
+            );
+        }
+        if fleet.lease_secs < 3 {
+            issues.push(line, "fleet.lease_secs", "at least 3 seconds");
+        }
+    }
     let (api, api_line) = raw
         .api
         .and_then(|v| issues.section::<ApiConfig>("api", v))
@@ -639,7 +732,9 @@ pub fn parse(
         },
         _ => {}
     }
-    if store.path.is_dir() {
+    if postgres {
+        // No file to check.
+    } else if store.path.is_dir() {
         issues.push(
             None,
             "store.path",
@@ -723,6 +818,7 @@ pub fn parse(
         schedules,
         delivery,
         sinks,
+        fleet,
     })
 }
 

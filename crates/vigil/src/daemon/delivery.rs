@@ -26,9 +26,37 @@ pub async fn deliver(
 ) {
     let name = sink.name().to_owned();
     let limit = u32::try_from(sink.max_batch().max(1)).unwrap_or(u32::MAX);
+    let lease = format!("deliver:{name}");
+    // In a fleet, when this replica last took or renewed the sink's lease.
+    let mut renewed: Option<tokio::time::Instant> = None;
     loop {
         if stop.is_cancelled() {
-            return;
+            break;
+        }
+        if let Some(fleet) = &daemon.fleet
+            && renewed.is_none_or(|at| at.elapsed() >= fleet.heartbeat())
+        {
+            if super::fleet::acquire(&daemon, fleet, &lease).await {
+                if renewed.is_none() {
+                    tracing::info!(sink = %name, replica = %fleet.replica, "this replica delivers the sink");
+                }
+                renewed = Some(tokio::time::Instant::now());
+            } else {
+                if renewed.take().is_some() {
+                    tracing::warn!(sink = %name, replica = %fleet.replica, "the sink's lease went to another replica");
+                }
+                // Another replica delivers; look again in a heartbeat, or leave at
+                // shutdown: that replica flushes what is due.
+                if draining.is_cancelled() {
+                    return;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(fleet.heartbeat()) => {}
+                    () = stop.cancelled() => return,
+                    () = draining.cancelled() => return,
+                }
+                continue;
+            }
         }
         let due = {
             let store = Arc::clone(&daemon.store);
@@ -48,12 +76,12 @@ pub async fn deliver(
         };
         if due.is_empty() {
             if draining.is_cancelled() {
-                return;
+                break;
             }
             tokio::select! {
                 () = daemon.wake_delivery.notified() => {}
                 () = tokio::time::sleep(IDLE_POLL) => {}
-                () = stop.cancelled() => return,
+                () = stop.cancelled() => break,
             }
             continue;
         }
@@ -70,7 +98,7 @@ pub async fn deliver(
             .collect();
         let sent = tokio::select! {
             sent = sink.send(&events) => sent,
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
         };
         let store = Arc::clone(&daemon.store);
         let sink_name = name.clone();
@@ -129,10 +157,16 @@ pub async fn deliver(
                 // Nothing else of this sink is due before the batch at its head.
                 tokio::select! {
                     () = tokio::time::sleep(delay.min(IDLE_POLL * 5)) => {}
-                    () = stop.cancelled() => return,
+                    () = stop.cancelled() => break,
                 }
             }
         }
+    }
+    if let Some(fleet) = &daemon.fleet
+        && renewed.is_some()
+    {
+        // Let another replica take over at once instead of after the lease time.
+        super::fleet::release(&daemon, fleet, &lease).await;
     }
 }
 

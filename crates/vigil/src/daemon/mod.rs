@@ -8,6 +8,7 @@
 mod api;
 pub mod config;
 mod delivery;
+mod fleet;
 mod metrics;
 mod query;
 mod scanner;
@@ -24,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use vigil_rules::Mutelist;
 use vigil_score::Attestations;
 use vigil_sink::Sink;
-use vigil_store::{RetentionPolicy, ScanTrigger, SqliteStore, Store};
+use vigil_store::{Cycle, PostgresStore, RetentionPolicy, ScanTrigger, SqliteStore, Store};
 
 use crate::cli::{ConfigCommand, DaemonArgs, RuleSelection};
 use config::Config;
@@ -39,7 +40,9 @@ pub struct Daemon {
     pub pipeline: Pipeline,
     pub metrics: Metrics,
     /// Scan requests from the schedules and the API; one may wait while one runs.
-    pub requests: mpsc::Sender<ScanTrigger>,
+    pub requests: mpsc::Sender<ScanRequest>,
+    /// This replica, when replicas share a PostgreSQL store; `None` with SQLite.
+    pub fleet: Option<fleet::Fleet>,
     /// Wakes the delivery loops when a scan has queued events.
     pub wake_delivery: Notify,
     /// Set once the API listens and the store is open: `/readyz` answers 200.
@@ -52,6 +55,14 @@ pub struct Daemon {
     /// scorecard. Members scanned before the management account in the first cycle
     /// use it from the next cycle on.
     pub organization_evidence: scanner::OrganizationEvidence,
+}
+
+/// A scan to run: why, and for a schedule's firing, which cycle (how replicas tell
+/// that an account was already scanned in it).
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub trigger: ScanTrigger,
+    pub cycle: Option<Cycle>,
 }
 
 /// `vigil daemon --config FILE`.
@@ -126,20 +137,13 @@ fn pipeline(config: &Config) -> Result<Pipeline> {
 async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
     let token = api_token(&config)?;
     let pipeline = pipeline(&config)?;
-    if let Some(dir) = config
-        .store
-        .path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
-    }
-    let store = SqliteStore::open(&config.store.path)
-        .with_context(|| format!("store.path: {}", config.store.path.display()))?;
-    let interrupted = store.mark_interrupted_scans()?;
+    let (store, fleet) = open_store(&config).await?;
+    let interrupted = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || store.mark_interrupted_scans()).await??
+    };
     if !interrupted.is_empty() {
-        tracing::warn!(scans = ?interrupted, "scans left running by the previous run are marked interrupted");
+        tracing::warn!(scans = ?interrupted, "scans left running by a stopped process are marked interrupted");
     }
     let sinks = vigil_sink::build_all(&config.sinks).map_err(|errors| {
         anyhow::anyhow!(
@@ -154,9 +158,10 @@ async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
         .with_context(|| format!("api.listen: cannot listen on {}", config.api.listen))?;
-    let (requests, mut queue) = mpsc::channel::<ScanTrigger>(1);
+    let (requests, mut queue) = mpsc::channel::<ScanRequest>(1);
     let daemon = Arc::new(Daemon {
-        store: Arc::new(store),
+        store,
+        fleet,
         sinks: sinks.into_iter().map(Arc::from).collect(),
         pipeline,
         metrics: Metrics::new(),
@@ -214,22 +219,31 @@ async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
                     trigger = queue.recv() => trigger,
                     () = no_new.cancelled() => None,
                 };
-                let Some(trigger) = trigger else { break };
+                let Some(request) = trigger else { break };
                 daemon.scanning.store(true, Ordering::SeqCst);
-                scanner::run(Arc::clone(&daemon), trigger, cancel.clone()).await;
+                scanner::run(Arc::clone(&daemon), request, cancel.clone()).await;
                 daemon.scanning.store(false, Ordering::SeqCst);
             }
         })
     };
     if scan_on_start {
-        let _ = daemon.requests.try_send(ScanTrigger::Startup);
+        let _ = daemon.requests.try_send(ScanRequest {
+            trigger: ScanTrigger::Startup,
+            cycle: None,
+        });
     }
     daemon.ready.store(true, Ordering::SeqCst);
+    let store_name = match &daemon.config.store.url {
+        Some(_) => "postgresql (store.url)".to_owned(),
+        None if daemon.fleet.is_some() => "postgresql (store.url_env)".to_owned(),
+        None => daemon.config.store.path.display().to_string(),
+    };
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     tracing::info!(
         config = %daemon.config.path.display(),
         listen = %daemon.config.api.listen,
-        store = %daemon.config.store.path.display(),
+        store = %store_name,
+        replica = daemon.fleet.as_ref().map_or("", |f| f.replica.as_str()),
         schedules = daemon.config.schedules.len(),
         sinks = daemon.sinks.len(),
         "vigil daemon started"
@@ -282,6 +296,35 @@ async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
     while tasks.join_next().await.is_some() {}
     tracing::info!("vigil daemon stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SQLite file, or with `store.url`/`url_env` the PostgreSQL store and this
+/// replica's place in the fleet. PostgreSQL's client blocks, hence `spawn_blocking`.
+async fn open_store(config: &Config) -> Result<(Arc<dyn Store>, Option<fleet::Fleet>)> {
+    let url = config
+        .store
+        .postgres_url(&|name| std::env::var(name).ok())
+        .map_err(|message| anyhow::anyhow!("store: {message}"))?;
+    if let Some(url) = url {
+        let store = tokio::task::spawn_blocking(move || PostgresStore::open(&url))
+            .await?
+            .context("store.url: cannot open the PostgreSQL store")?;
+        let fleet = fleet::Fleet::new(config.fleet.lease_secs);
+        tracing::info!(store = %store.target(), replica = %fleet.replica, lease_secs = config.fleet.lease_secs, "sharing the store with any other replica");
+        return Ok((Arc::new(store), Some(fleet)));
+    }
+    if let Some(dir) = config
+        .store
+        .path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("store.path: cannot create {}", dir.display()))?;
+    }
+    let store = SqliteStore::open(&config.store.path)
+        .with_context(|| format!("store.path: {}", config.store.path.display()))?;
+    Ok((Arc::new(store), None))
 }
 
 /// SIGTERM or SIGINT.

@@ -23,9 +23,10 @@ use vigil_store::{
     ScanStatus, ScanTrigger, ScoreSummary, Transition, TransitionCause,
 };
 
-use super::Daemon;
 use super::config::{AccountConfig, Config};
+use super::fleet::{self, Fleet};
 use super::metrics::labels;
+use super::{Daemon, ScanRequest};
 
 /// What every scan evaluates with, loaded once when the daemon starts.
 pub struct Pipeline {
@@ -174,20 +175,46 @@ pub async fn targets(config: &Config) -> (Vec<Target>, Vec<String>) {
 }
 
 /// Scans every target, `account_concurrency` at a time. Returns the scan ids recorded.
+///
+/// In a fleet, a target is only scanned if this replica claims it for the request's
+/// cycle (scheduled scans) and takes its lease; the others are another replica's.
 pub async fn run(
     daemon: Arc<Daemon>,
-    trigger: ScanTrigger,
+    request: ScanRequest,
     cancel: CancellationToken,
 ) -> Vec<ScanId> {
+    let trigger = request.trigger;
+    if daemon.fleet.is_some() {
+        // Clean up after replicas that died mid-scan: their leases have expired.
+        let store = Arc::clone(&daemon.store);
+        match tokio::task::spawn_blocking(move || store.mark_interrupted_scans()).await {
+            Ok(Ok(ids)) if !ids.is_empty() => {
+                tracing::warn!(scans = ?ids, "scans of a replica that stopped renewing its leases are marked interrupted");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, "cannot mark interrupted scans"),
+            Err(err) => tracing::error!(error = %err, "interrupted scans task failed"),
+        }
+    }
     let (targets, _) = targets(&daemon.config).await;
     tracing::info!(accounts = targets.len(), trigger = %trigger, "scan started");
     let concurrency = daemon.config.scan.account_concurrency.max(1);
+    let cycle = request.cycle;
     let ids: Vec<ScanId> = futures::stream::iter(targets)
         .map(|target| {
             let daemon = Arc::clone(&daemon);
             let cancel = cancel.clone();
+            let cycle = cycle.clone();
             async move {
-                match scan_account(&daemon, &target, trigger, &cancel).await {
+                let scanned = match &daemon.fleet {
+                    None => scan_account(&daemon, &target, trigger, &cancel).await,
+                    Some(fleet) => {
+                        let fleet = fleet.clone();
+                        scan_leased(&daemon, &fleet, cycle.as_ref(), &target, trigger, &cancel)
+                            .await?
+                    }
+                };
+                match scanned {
                     Ok(id) => Some(id),
                     Err(err) => {
                         tracing::error!(account = %target.label, error = format!("{err:#}"), "account scan not recorded");
@@ -202,6 +229,43 @@ pub async fn run(
         .await;
     daemon.wake_delivery.notify_waiters();
     ids
+}
+
+/// A fleet's scan of one target: claimed for the cycle, under the target's lease,
+/// renewed while the scan runs. `None` when the target is another replica's.
+async fn scan_leased(
+    daemon: &Arc<Daemon>,
+    fleet: &Fleet,
+    cycle: Option<&vigil_store::Cycle>,
+    target: &Target,
+    trigger: ScanTrigger,
+    cancel: &CancellationToken,
+) -> Option<Result<ScanId>> {
+    if let Some(cycle) = cycle
+        && !fleet::claim(daemon, fleet, cycle, &target.label).await
+    {
+        tracing::debug!(account = %target.label, "claimed by another replica in this cycle");
+        return None;
+    }
+    let lease = format!("scan:{}", target.label);
+    if !fleet::acquire(daemon, fleet, &lease).await {
+        tracing::info!(account = %target.label, "another replica is scanning it now; skipped");
+        return None;
+    }
+    let done = CancellationToken::new();
+    let lost = cancel.child_token();
+    let beat = tokio::spawn(fleet::heartbeat(
+        Arc::clone(daemon),
+        fleet.clone(),
+        lease.clone(),
+        done.clone(),
+        lost.clone(),
+    ));
+    let scanned = scan_account(daemon, target, trigger, &lost).await;
+    done.cancel();
+    let _ = beat.await;
+    fleet::release(daemon, fleet, &lease).await;
+    Some(scanned)
 }
 
 /// Runs a store call off the async runtime.
@@ -243,7 +307,12 @@ async fn scan_account(
             .account
             .clone()
             .unwrap_or_else(|| target.label.clone());
-        blocking(daemon, move |s| s.begin_scan(&name, trigger, started_at)).await?
+        let holder = daemon.fleet.as_ref().map(|f| f.replica.clone());
+        blocking(daemon, move |s| match holder {
+            Some(holder) => s.begin_held_scan(&name, trigger, started_at, &holder),
+            None => s.begin_scan(&name, trigger, started_at),
+        })
+        .await?
     };
     // Identifying the account is a network call like any other: shutdown must be able
     // to cut it short (a stalled endpoint held SIGTERM for the whole call timeout).

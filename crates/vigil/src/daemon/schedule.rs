@@ -6,7 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use vigil_store::ScanTrigger;
+use vigil_store::{Cycle, ScanTrigger};
+
+use super::ScanRequest;
 
 use super::config::{ScheduleConfig, parse_cron};
 
@@ -17,16 +19,22 @@ pub fn next_start(
     now: DateTime<Utc>,
     jitter: f64,
 ) -> Option<DateTime<Utc>> {
-    let cron = parse_cron(&schedule.cron).ok()?;
-    let next = cron.find_next_occurrence(&now, false).ok()?;
+    let next = next_fire(schedule, now)?;
     let jitter_ms = (schedule.jitter_secs as f64 * 1000.0 * jitter.clamp(0.0, 1.0)) as i64;
     Some(next + chrono::Duration::milliseconds(jitter_ms))
+}
+
+/// The next firing of `schedule` after `now`, before jitter: with the schedule's name,
+/// what names a cycle alike on every replica.
+pub fn next_fire(schedule: &ScheduleConfig, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let cron = parse_cron(&schedule.cron).ok()?;
+    cron.find_next_occurrence(&now, false).ok()
 }
 
 /// Sends a scan request each time `schedule` fires, until `stop`.
 pub async fn run(
     schedule: ScheduleConfig,
-    requests: mpsc::Sender<ScanTrigger>,
+    requests: mpsc::Sender<ScanRequest>,
     stop: CancellationToken,
 ) {
     let name = schedule
@@ -35,7 +43,10 @@ pub async fn run(
         .unwrap_or_else(|| schedule.cron.clone());
     loop {
         let now = Utc::now();
-        let Some(at) = next_start(&schedule, now, fastrand::f64()) else {
+        let (Some(fire_at), Some(at)) = (
+            next_fire(&schedule, now),
+            next_start(&schedule, now, fastrand::f64()),
+        ) else {
             tracing::error!(schedule = %name, "the schedule has no next time; it stops");
             return;
         };
@@ -46,7 +57,14 @@ pub async fn run(
             () = stop.cancelled() => return,
         }
         // A full queue means a scan is already waiting: this one adds nothing.
-        if requests.try_send(ScanTrigger::Schedule).is_err() {
+        let request = ScanRequest {
+            trigger: ScanTrigger::Schedule,
+            cycle: Some(Cycle {
+                schedule: name.clone(),
+                fire_at,
+            }),
+        };
+        if requests.try_send(request).is_err() {
             tracing::info!(schedule = %name, "a scan is already queued; this run is skipped");
         }
     }
