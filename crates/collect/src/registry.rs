@@ -66,4 +66,10 @@ pub const COLLECTORS: &[Collector] = &[
     services::ecs::COLLECTOR,
     services::eks::COLLECTOR,
     services::autoscaling::COLLECTOR,
+    services::elasticache::COLLECTOR,
+    services::opensearch::COLLECTOR,
+    services::redshift::COLLECTOR,
+    services::route53::COLLECTOR,
+    services::sfn::COLLECTOR,
+    services::kinesis::COLLECTOR,
 ];

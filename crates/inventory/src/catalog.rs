@@ -274,6 +274,32 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
         "aws.autoscaling.launch_configuration",
         "Auto Scaling launch configuration",
     ),
+    regional(
+        "aws.elasticache.replication_group",
+        "ElastiCache (Valkey or Redis OSS) replication group",
+    ),
+    regional(
+        "aws.elasticache.cluster",
+        "ElastiCache cache cluster (a replication group's node or a standalone cluster)",
+    ),
+    regional(
+        "aws.opensearch.domain",
+        "OpenSearch Service domain (OpenSearch or Elasticsearch engine)",
+    ),
+    regional("aws.redshift.cluster", "Redshift provisioned cluster"),
+    regional(
+        "aws.redshift.parameter_group",
+        "Redshift parameter group in use, with its TLS and logging parameters",
+    ),
+    global(
+        "aws.route53.hosted_zone",
+        "Route 53 hosted zone with its query logging",
+    ),
+    regional(
+        "aws.states.state_machine",
+        "Step Functions state machine with logging and tracing",
+    ),
+    regional("aws.kinesis.stream", "Kinesis data stream"),
 ];
 
 /// Every relation kind Vigil knows.
