@@ -145,7 +145,9 @@ pub struct SavedScan {
 /// Why a saved scan could not be read.
 #[derive(Debug, Error)]
 pub enum SavedScanError {
-    #[error("not a saved Vigil scan: {0}")]
+    #[error(
+        "not a saved Vigil scan ({SAVED_SCAN_FORMAT}; write one with `vigil scan --format scan`): {0}"
+    )]
     Json(#[from] serde_json::Error),
     #[error("format `{0}` is not {SAVED_SCAN_FORMAT}; write it with `vigil scan --format scan`")]
     Format(String),

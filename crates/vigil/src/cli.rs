@@ -28,6 +28,8 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once per run: the size of the largest variant (the scan's options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate the rules over an account (or a snapshot) and print findings and the scorecard.
@@ -50,6 +52,35 @@ pub enum Command {
     /// Manage the daemon's store: copy a SQLite store into PostgreSQL.
     #[command(subcommand)]
     Store(crate::store_cmd::StoreCommand),
+    /// Render any output format from a saved scan (`vigil scan --format scan`),
+    /// without AWS access and without rescanning.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The saved scan, written by `vigil scan --format scan -o FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Html)]
+    pub format: OutputFormat,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub compliance: ComplianceArgs,
+    /// How many failures the summary lists by name.
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// For `compliance-csv` and `compliance-json`: only these frameworks
+    /// (comma-separated: cis_aws_v3, cis_aws_v4, cis_aws_v5, fsbp, waf, caf, epics).
+    #[arg(long = "framework", value_name = "ID", value_delimiter = ',')]
+    pub frameworks: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +146,15 @@ pub enum OutputFormat {
     Sarif,
     /// JUnit XML, one test case per rule and resource, for CI test reports.
     Junit,
+    /// One self-contained HTML file (works offline): scan, scores, maturity,
+    /// compliance, findings with search and filters, inventory.
+    Html,
+    /// The saved scan (JSON) that `vigil report --from FILE` renders any format from.
+    Scan,
+    /// Compliance per framework, one row per requirement, as CSV.
+    ComplianceCsv,
+    /// Compliance per framework, one row per requirement, as JSON.
+    ComplianceJson,
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +242,8 @@ pub struct ScanArgs {
     /// Write the findings here instead of stdout; the summary still goes to stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub compliance: ComplianceArgs,
     /// Also write the scorecard as JSON.
     #[arg(long, value_name = "FILE")]
     pub scorecard: Option<PathBuf>,

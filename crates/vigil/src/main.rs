@@ -8,6 +8,7 @@ mod daemon;
 mod explain;
 mod live;
 mod pack;
+mod report_cmd;
 mod rules_cmd;
 mod scan;
 mod store_cmd;
@@ -108,6 +109,7 @@ fn main() -> ExitCode {
         Command::Config(command) => daemon::config_command(command),
         Command::Daemon(args) => daemon::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Report(args) => report_cmd::run(args),
         Command::Store(command) => store_cmd::run(command),
     };
     match result {

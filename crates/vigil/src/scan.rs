@@ -9,12 +9,13 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use vigil_inventory::{Inventory, Snapshot};
 use vigil_report::ocsf::ScanInfo;
-use vigil_report::summary::{SummaryInfo, render};
-use vigil_rules::{EvalContext, Mutelist, Status, evaluate};
+use vigil_report::saved::ScanFacts;
+use vigil_rules::{EvalContext, Mutelist, RuleFile, Status, evaluate};
 use vigil_score::{Attestations, score};
 
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::pack::{load_models, load_rules};
+use crate::report_cmd::{self, ScanOutput};
 
 /// Reads and merges snapshot files; an error names the file at fault.
 pub(crate) fn load_snapshots(paths: &[std::path::PathBuf]) -> Result<Snapshot> {
@@ -57,7 +58,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
     let coverage = vigil_report::coverage::by_account(&snapshot.coverage);
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
-    let gaps: Vec<String> = inventory.gaps().iter().map(|g| g.summary()).collect();
+    let mut facts = ScanFacts::from_inventory(&inventory);
+    facts.coverage = coverage;
+    facts.gaps = inventory.gaps().iter().map(|g| g.summary()).collect();
     let now = args.now.unwrap_or(started_at);
     let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings)
         .with_budget(std::time::Duration::from_millis(args.rule_budget_ms));
@@ -78,23 +81,28 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         finished_at: Utc::now(),
         product_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let summary = SummaryInfo {
-        resources: ctx.inventory().len(),
-        rules: rules.len(),
-        evaluations: stats.evaluations,
-        gaps,
-        coverage,
-        excluded_evaluations: stats.excluded,
-        expired_mutes: expired
-            .iter()
-            .map(|m| {
-                format!(
-                    "#{} rule {} resource {} expired {}: {}",
-                    m.index, m.rule, m.resource, m.expired, m.reason
-                )
-            })
-            .collect(),
-        top_failures: args.top,
+    facts.rules = rules.len();
+    facts.evaluations = stats.evaluations;
+    facts.excluded_evaluations = stats.excluded;
+    facts.expired_mutes = expired
+        .iter()
+        .map(|m| {
+            format!(
+                "#{} rule {} resource {} expired {}: {}",
+                m.index, m.rule, m.resource, m.expired, m.reason
+            )
+        })
+        .collect();
+    let all_rules: Vec<RuleFile> = rules.rules().iter().map(|r| r.meta.clone()).collect();
+    let output = ScanOutput {
+        scan: &scan,
+        facts: &facts,
+        findings: &findings,
+        scorecard: &scorecard,
+        attestations: &attestations,
+        rules: &all_rules,
+        top: args.top,
+        frameworks: &args.compliance.frameworks,
     };
 
     let stdout = std::io::stdout();
@@ -104,19 +112,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         )),
         None => Box::new(BufWriter::new(stdout.lock())),
     };
-    match args.format {
-        OutputFormat::Table => out.write_all(render(&findings, &scorecard, &summary).as_bytes())?,
-        OutputFormat::Ocsf => vigil_report::ocsf::write_ocsf_json(&mut out, &findings, &scan)?,
-        OutputFormat::Ndjson => vigil_report::ocsf::write_ndjson(&mut out, &findings, &scan)?,
-        OutputFormat::Csv => vigil_report::write_csv(&mut out, &findings)?,
-        OutputFormat::Sarif => vigil_report::write_sarif(&mut out, &findings, &scan)?,
-        OutputFormat::Junit => vigil_report::write_junit(&mut out, &findings, &scan)?,
-    }
-    out.flush()?;
+    report_cmd::write(args.format, &mut out, &output)?;
     drop(out);
     if args.output.is_some() && args.format != OutputFormat::Table {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(render(&findings, &scorecard, &summary).as_bytes())?;
+        report_cmd::write(OutputFormat::Table, &mut stdout, &output)?;
     }
     if let Some(path) = &args.scorecard {
         let file =

@@ -1424,3 +1424,120 @@ fn explain_paths_shows_the_way_to_administrator_hop_by_hop() {
     // --paths and --action are one or the other.
     vigil(&["explain", "--snapshot", &path, "--principal", &dev]).assert_code(2);
 }
+
+/// `vigil scan --format scan` saves the scan; `vigil report --from` renders every other
+/// format from it without the snapshot, and they say what the scan itself says.
+#[test]
+fn report_renders_every_format_from_a_saved_scan() {
+    let dir = TempDir::new().unwrap();
+    let saved = path_str(&dir.path().join("scan.json"));
+    let attestations = write(
+        dir.path(),
+        "attest.yaml",
+        "requirements:\n  \"cis_aws_v5:1.1\":\n    statement: Contacts are reviewed every quarter\n    by: secops\n    date: 2026-04-01\n",
+    );
+    scan(
+        &example_snapshot(),
+        &[
+            "--format",
+            "scan",
+            "-o",
+            &saved,
+            "--attestations",
+            &attestations,
+        ],
+    )
+    .assert_code(0);
+    let direct = path_str(&dir.path().join("direct.csv"));
+    scan(&example_snapshot(), &["--format", "csv", "-o", &direct]).assert_code(0);
+    // Nothing of the snapshot is needed any more.
+    let from = |format: &str, extra: &[&str]| -> String {
+        let out = path_str(&dir.path().join(format!("out.{format}")));
+        let mut args = vec!["report", "--from", &saved, "--format", format, "-o", &out];
+        args.extend_from_slice(extra);
+        vigil(&args).assert_code(0);
+        std::fs::read_to_string(&out).unwrap()
+    };
+    assert_eq!(
+        from("csv", &[]),
+        std::fs::read_to_string(&direct).unwrap(),
+        "the CSV from the saved scan is the scan's own"
+    );
+    let events: Vec<Value> = serde_json::from_str(&from("ocsf", &[])).unwrap();
+    assert_eq!(events.len(), from("csv", &[]).lines().count() - 1);
+
+    let html = from("html", &[]);
+    for id in [
+        "scan",
+        "scores",
+        "maturity",
+        "compliance",
+        "findings",
+        "inventory",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"")),
+            "no section {id}"
+        );
+    }
+    assert!(html.contains(EXAMPLE_ACCOUNT));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+
+    let csv = from("compliance-csv", &["--framework", "cis_aws_v5"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cis = std::fs::read_to_string(workspace().join("rules/standards/cis_aws.yaml")).unwrap();
+    let v5 = cis.split("field: cis_aws_v5").nth(1).unwrap();
+    assert_eq!(
+        rows.len(),
+        v5.matches("{id:").count(),
+        "one row per v5 recommendation"
+    );
+    assert!(rows.iter().all(|r| &r[0] == "cis_aws_v5"));
+    let row = |id: &str| rows.iter().find(|r| &r[1] == id).unwrap().clone();
+    assert_eq!(
+        &row("1.1")[5],
+        "declared",
+        "the attestation travels in the saved scan"
+    );
+    assert!(row("1.1")[12].contains("Contacts are reviewed every quarter"));
+    assert!(["pass", "fail", "unknown", "muted", "not_applicable"].contains(&&row("2.1.1")[5]));
+
+    let json: Value = serde_json::from_str(&from("compliance-json", &[])).unwrap();
+    let ids: Vec<&str> = json["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "cis_aws_v3",
+            "cis_aws_v4",
+            "cis_aws_v5",
+            "fsbp",
+            "waf",
+            "caf",
+            "epics"
+        ]
+    );
+
+    let table = vigil(&["report", "--from", &saved, "--format", "table"]);
+    table
+        .assert_code(0)
+        .assert_stdout_contains("Security epics maturity, account 111122223333");
+}
+
+#[test]
+fn report_refuses_what_is_not_a_saved_scan_and_unknown_frameworks() {
+    vigil(&["report", "--from", &example_snapshot()])
+        .assert_code(2)
+        .assert_stderr_contains("vigil.scan/v1");
+    scan(
+        &example_snapshot(),
+        &["--format", "compliance-csv", "--framework", "cis"],
+    )
+    .assert_code(2)
+    .assert_stderr_contains("cis_aws_v3, cis_aws_v4, cis_aws_v5, fsbp, waf, caf, epics");
+}
