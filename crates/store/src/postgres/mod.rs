@@ -60,6 +60,22 @@ pub struct PostgresStore {
     client: Mutex<Option<Client>>,
 }
 
+/// The blocking client shuts its connection down on a runtime of its own, which panics
+/// on a thread that drives async tasks: where the daemon's last reference to the store
+/// may well go. Closing it on a thread of its own is safe from anywhere.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(client) = client {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
