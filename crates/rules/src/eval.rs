@@ -48,6 +48,7 @@ pub fn evaluate_where(
 ) -> (Vec<Finding>, EvalStats) {
     let inventory = ctx.inventory();
     let plain = ctx.plain();
+    let settings = ctx.settings_json();
     // Each rule's metadata is shared by all its findings.
     let metas: HashMap<&str, Arc<RuleFile>> = rules
         .rules()
@@ -117,8 +118,8 @@ pub fn evaluate_where(
             let (mut runs, mut skipped, mut excluded) = (0, 0, 0);
             for &idx in chunk {
                 let resource = inventory.resource(idx);
-                let mut scope = root.new_inner_scope();
-                EvalContext::bind(&mut scope, resource);
+                // Bound for CEL only when a condition cannot be decided directly.
+                let mut scope = None;
                 let subject = Arc::new(ResourceRef::from(resource));
                 let resource_has_gaps = with_gaps.contains(resource.id.as_str());
                 let tags_unseen = resource_has_gaps
@@ -161,7 +162,7 @@ pub fn evaluate_where(
                         continue;
                     }
                     if let Some(applies) = rule.applies_when() {
-                        match run(applies, &scope, plain) {
+                        match run(applies, resource, &root, &mut scope, settings, plain) {
                             Ok(true) => {}
                             Ok(false) => {
                                 skipped += 1;
@@ -178,7 +179,7 @@ pub fn evaluate_where(
                             }
                         }
                     }
-                    let outcome = run(rule.condition(), &scope, plain);
+                    let outcome = run(rule.condition(), resource, &root, &mut scope, settings, plain);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
                     let outcome = if began.elapsed() > ctx.budget() {
@@ -248,8 +249,30 @@ struct Kept<'r> {
     stopped: std::sync::atomic::AtomicBool,
 }
 
-/// Runs a compiled condition; `Err` carries a reason a person can act on.
-fn run(expr: &Expr, scope: &cel::Context, plain: bool) -> Result<bool, String> {
+/// Runs a compiled condition over `resource`: straight on its JSON when that decides
+/// it, else in CEL, binding the resource in `scope` the first time it is needed.
+/// `Err` carries a reason a person can act on.
+fn run<'p, 'q, 'v>(
+    expr: &Expr,
+    resource: &'v vigil_inventory::Resource,
+    root: &'p cel::Context<'q, 'v>,
+    scope: &mut Option<cel::Context<'p, 'v>>,
+    settings: &serde_json::Value,
+    plain: bool,
+) -> Result<bool, String> {
+    if !plain && let Some(decided) = expr.decide(resource, settings) {
+        return Ok(decided);
+    }
+    let scope = scope.get_or_insert_with(|| {
+        let mut scope = root.new_inner_scope();
+        EvalContext::bind(&mut scope, resource);
+        scope
+    });
+    run_in(expr, scope, plain)
+}
+
+/// Runs a compiled condition in a bound scope.
+fn run_in(expr: &Expr, scope: &cel::Context, plain: bool) -> Result<bool, String> {
     match expr.execute(scope, plain) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("condition returned {other:?}, not a bool")),
@@ -466,7 +489,7 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
     start_budget(ctx.budget());
-    run(expr, &scope, ctx.plain())
+    run_in(expr, &scope, ctx.plain())
 }
 
 #[cfg(test)]

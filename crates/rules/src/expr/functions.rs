@@ -129,6 +129,8 @@ pub(crate) struct Shared {
     now: DateTime<Utc>,
     /// The team's settings, bound to `settings` in every condition.
     settings: Value,
+    /// The same settings as JSON, for conditions decided without CEL.
+    settings_json: serde_json::Value,
     /// (rule, account) → why the rule was not judged there: a service it reads was left
     /// out of the scan. Filled by the evaluation, read by the scorer, which must not
     /// count a rule that was never judged as failing.
@@ -293,6 +295,7 @@ impl EvalContext {
                 values,
                 now,
                 settings: to_cel(&settings.to_json()),
+                settings_json: settings.to_json(),
                 exclusions: Default::default(),
                 budget: DEFAULT_BUDGET,
                 overruns: Default::default(),
@@ -307,6 +310,11 @@ impl EvalContext {
     pub fn with_plain_cel(mut self) -> Self {
         self.plain = true;
         self
+    }
+
+    /// The team's settings as JSON.
+    pub(crate) fn settings_json(&self) -> &serde_json::Value {
+        &self.shared.settings_json
     }
 
     /// Whether conditions run without the fast path's shortcuts.

@@ -5,6 +5,7 @@
 pub(crate) mod attack;
 mod catalogue;
 pub(crate) mod convert;
+mod direct;
 pub(crate) mod escalation;
 pub(crate) mod functions;
 pub(crate) mod native;
@@ -104,6 +105,16 @@ impl Expr {
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The condition's value over `resource` read straight from its JSON, when that
+    /// is plainly what CEL would say; `None` when CEL must run (see [`direct`]).
+    pub(crate) fn decide(
+        &self,
+        resource: &vigil_inventory::Resource,
+        settings: &serde_json::Value,
+    ) -> Option<bool> {
+        direct::evaluate(self.program.expression(), resource, settings)
     }
 
     /// Runs the condition in `scope`, on the fast path unless `plain`.

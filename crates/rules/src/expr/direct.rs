@@ -1,0 +1,428 @@
+//! Conditions evaluated straight on the inventory's JSON, for the happy path.
+//!
+//! Binding a resource for CEL converts its whole property tree into boxed CEL values,
+//! and the interpreter allocates on every step (argument vectors, scopes, list
+//! literals); most rules read a property or two and compare them with literals. This
+//! walker reads the same AST over `serde_json` values without converting anything.
+//!
+//! It answers only when the answer is plain: every step it takes it takes exactly as
+//! the `cel` crate does, and on anything else — a missing key, a type it does not
+//! compare, a function it does not know, an error anywhere — it gives up (`None`)
+//! and the condition runs in CEL, which then decides and words any error. So a result
+//! from here is always the result CEL would give; the tests in `eval_fast_path.rs`
+//! check that over the example snapshot and every fixture case.
+
+use cel::IdedExpr;
+use cel::common::ast::{Expr as Ast, LiteralValue};
+use serde_json::Value as Json;
+use vigil_inventory::Resource;
+
+use crate::helpers::net;
+
+/// A value met while walking: borrowed from the resource or the expression.
+#[derive(Clone, Copy)]
+enum V<'a> {
+    Json(&'a Json),
+    Bool(bool),
+    Int(i64),
+    Str(&'a str),
+    Null,
+    /// `resource`: its fields are read from the inventory.
+    Subject,
+    /// `resource.tags`.
+    Tags(&'a std::collections::BTreeMap<String, String>),
+    /// A list literal, by its elements in the AST.
+    Literal(&'a [IdedExpr]),
+}
+
+/// What a value is, once JSON numbers are read as CEL reads them.
+enum Kind<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A double is compared with nothing here (mixed numbers are CEL's to compare),
+    /// but it is not null.
+    Double,
+    Str(&'a str),
+    Other,
+}
+
+fn kind<'a>(v: &V<'a>) -> Kind<'a> {
+    match v {
+        V::Null => Kind::Null,
+        V::Bool(b) => Kind::Bool(*b),
+        V::Int(i) => Kind::Int(*i),
+        V::Str(s) => Kind::Str(s),
+        V::Json(j) => match j {
+            Json::Null => Kind::Null,
+            Json::Bool(b) => Kind::Bool(*b),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Kind::Int(i),
+                None => Kind::Double,
+            },
+            Json::String(s) => Kind::Str(s),
+            _ => Kind::Other,
+        },
+        V::Subject | V::Tags(_) | V::Literal(_) => Kind::Other,
+    }
+}
+
+/// Evaluates `expr` over `resource`, with the team's `settings` as JSON; `None` when
+/// CEL must decide.
+pub(crate) fn evaluate(expr: &IdedExpr, resource: &Resource, settings: &Json) -> Option<bool> {
+    let mut walker = Walker {
+        resource,
+        settings,
+        bound: Vec::new(),
+    };
+    match walker.eval(expr)? {
+        V::Bool(b) => Some(b),
+        V::Json(Json::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+struct Walker<'a> {
+    resource: &'a Resource,
+    settings: &'a Json,
+    /// Comprehension variables, innermost last.
+    bound: Vec<(&'a str, V<'a>)>,
+}
+
+impl<'a> Walker<'a> {
+    fn eval(&mut self, node: &'a IdedExpr) -> Option<V<'a>> {
+        match &node.expr {
+            Ast::Literal(literal) => match literal {
+                LiteralValue::Boolean(b) => Some(V::Bool(*b.inner())),
+                LiteralValue::Int(i) => Some(V::Int(*i.inner())),
+                LiteralValue::String(s) => Some(V::Str(s.inner())),
+                LiteralValue::Null => Some(V::Null),
+                _ => None,
+            },
+            Ast::Ident(name) => self.ident(name),
+            Ast::Select(select) => {
+                let operand = self.eval(&select.operand)?;
+                let field = select.field.as_str();
+                match operand {
+                    V::Json(Json::Object(map)) => {
+                        let found = map.get(field);
+                        if select.test {
+                            Some(V::Bool(found.is_some()))
+                        } else {
+                            found.map(V::Json)
+                        }
+                    }
+                    V::Subject if !select.test => self.subject_field(field),
+                    _ => None,
+                }
+            }
+            Ast::List(list) if list.optional_indices.is_empty() => Some(V::Literal(&list.elements)),
+            Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
+            Ast::Comprehension(c) => {
+                if c.iter_var2.is_some() {
+                    return None;
+                }
+                let range = self.eval(&c.iter_range)?;
+                let items: Vec<V<'a>> = match range {
+                    V::Json(Json::Array(items)) => items.iter().map(V::Json).collect(),
+                    V::Literal(items) => {
+                        items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?
+                    }
+                    _ => return None,
+                };
+                let mut accu = self.eval(&c.accu_init)?;
+                let depth = self.bound.len();
+                for item in items {
+                    self.bound.push((c.accu_var.as_str(), accu));
+                    let go_on = self.eval(&c.loop_cond);
+                    self.bound.truncate(depth);
+                    if !truth(go_on?)? {
+                        break;
+                    }
+                    self.bound.push((c.accu_var.as_str(), accu));
+                    self.bound.push((c.iter_var.as_str(), item));
+                    let next = self.eval(&c.loop_step);
+                    self.bound.truncate(depth);
+                    accu = next?;
+                }
+                self.bound.push((c.accu_var.as_str(), accu));
+                let result = self.eval(&c.result);
+                self.bound.truncate(depth);
+                result
+            }
+            _ => None,
+        }
+    }
+
+    fn ident(&self, name: &str) -> Option<V<'a>> {
+        if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| *n == name) {
+            return Some(*v);
+        }
+        match name {
+            "properties" => Some(V::Json(&self.resource.properties)),
+            "resource" => Some(V::Subject),
+            "settings" => Some(V::Json(self.settings)),
+            _ => None,
+        }
+    }
+
+    fn subject_field(&self, field: &str) -> Option<V<'a>> {
+        let r = self.resource;
+        Some(match field {
+            "id" => V::Str(&r.id),
+            "type" => V::Str(&r.resource_type),
+            "account" => V::Str(&r.account),
+            "region" => V::Str(&r.region),
+            "name" => r.name.as_deref().map_or(V::Null, V::Str),
+            "tags" => V::Tags(&r.tags),
+            _ => return None,
+        })
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        target: Option<&'a IdedExpr>,
+        args: &'a [IdedExpr],
+    ) -> Option<V<'a>> {
+        use cel::common::ast::operators as op;
+        match (name, target, args) {
+            (op::LOGICAL_AND, None, [a, b]) => {
+                // An error on one side is absorbed by a false on the other in CEL;
+                // here any error gives up, so the order of evaluation does not matter.
+                let a = truth(self.eval(a)?)?;
+                if !a {
+                    return Some(V::Bool(false));
+                }
+                Some(V::Bool(truth(self.eval(b)?)?))
+            }
+            (op::LOGICAL_OR, None, [a, b]) => {
+                let a = truth(self.eval(a)?)?;
+                if a {
+                    return Some(V::Bool(true));
+                }
+                Some(V::Bool(truth(self.eval(b)?)?))
+            }
+            (op::LOGICAL_NOT, None, [a]) => Some(V::Bool(!truth(self.eval(a)?)?)),
+            (op::NOT_STRICTLY_FALSE, None, [a]) => Some(V::Bool(truth(self.eval(a)?)?)),
+            (op::EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                equal(&a, &b).map(V::Bool)
+            }
+            (op::NOT_EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                equal(&a, &b).map(|e| V::Bool(!e))
+            }
+            (op::LESS | op::LESS_EQUALS | op::GREATER | op::GREATER_EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                let ordering = match (kind(&a), kind(&b)) {
+                    (Kind::Int(a), Kind::Int(b)) => a.cmp(&b),
+                    (Kind::Str(a), Kind::Str(b)) => a.cmp(b),
+                    _ => return None,
+                };
+                Some(V::Bool(match name {
+                    op::LESS => ordering.is_lt(),
+                    op::LESS_EQUALS => ordering.is_le(),
+                    op::GREATER => ordering.is_gt(),
+                    _ => ordering.is_ge(),
+                }))
+            }
+            (op::IN, None, [item, within]) => {
+                let item = self.eval(item)?;
+                match self.eval(within)? {
+                    V::Tags(tags) => match kind(&item) {
+                        Kind::Str(key) => Some(V::Bool(tags.contains_key(key))),
+                        _ => None,
+                    },
+                    V::Json(Json::Object(map)) => match kind(&item) {
+                        Kind::Str(key) => Some(V::Bool(map.contains_key(key))),
+                        _ => None,
+                    },
+                    V::Json(Json::Array(items)) => {
+                        let mut found = false;
+                        for i in items {
+                            found |= equal(&item, &V::Json(i))?;
+                        }
+                        Some(V::Bool(found))
+                    }
+                    V::Literal(items) => {
+                        let mut found = false;
+                        for i in items {
+                            let i = self.eval(i)?;
+                            found |= equal(&item, &i)?;
+                        }
+                        Some(V::Bool(found))
+                    }
+                    _ => None,
+                }
+            }
+            (op::INDEX, None, [within, key]) => {
+                let (within, key) = (self.eval(within)?, self.eval(key)?);
+                match (within, kind(&key)) {
+                    (V::Tags(tags), Kind::Str(key)) => tags.get(key).map(|v| V::Str(v)),
+                    (V::Json(Json::Object(map)), Kind::Str(key)) => map.get(key).map(V::Json),
+                    _ => None,
+                }
+            }
+            ("cidr_contains", None, [outer, inner]) => {
+                let (Kind::Str(outer), Kind::Str(inner)) =
+                    (kind(&self.eval(outer)?), kind(&self.eval(inner)?))
+                else {
+                    return None;
+                };
+                net::contains(outer, inner).ok().map(V::Bool)
+            }
+            ("size", None, [a]) => match self.eval(a)? {
+                V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
+                V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
+                _ => None,
+            },
+            ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
+                let (Kind::Str(text), Kind::Str(part)) =
+                    (kind(&self.eval(target)?), kind(&self.eval(arg)?))
+                else {
+                    return None;
+                };
+                Some(V::Bool(match name {
+                    "startsWith" => text.starts_with(part),
+                    "endsWith" => text.ends_with(part),
+                    _ => text.contains(part),
+                }))
+            }
+            ("cidr_is_internet", None, [a]) => {
+                let Kind::Str(text) = kind(&self.eval(a)?) else {
+                    return None;
+                };
+                net::is_internet(text).ok().map(V::Bool)
+            }
+            ("opens_any_port", None, [rule, ports]) => {
+                let (protocol, from, to) = rule_ports(self.eval(rule)?)?;
+                let ports: Vec<i64> = match self.eval(ports)? {
+                    V::Literal(items) => items
+                        .iter()
+                        .map(|i| match &i.expr {
+                            Ast::Literal(LiteralValue::Int(p)) => Some(*p.inner()),
+                            _ => None,
+                        })
+                        .collect::<Option<_>>()?,
+                    _ => return None,
+                };
+                Some(V::Bool(
+                    ports
+                        .into_iter()
+                        .any(|p| net::opens_port(protocol, from, to, p)),
+                ))
+            }
+            ("opens_port", None, [rule, port]) => {
+                let (protocol, from, to) = rule_ports(self.eval(rule)?)?;
+                let Kind::Int(port) = kind(&self.eval(port)?) else {
+                    return None;
+                };
+                Some(V::Bool(net::opens_port(protocol, from, to, port)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A security-group or NACL rule's protocol (a string) and port range, read as the
+/// `opens_port` helper reads them; other shapes are left to CEL.
+fn rule_ports(rule: V<'_>) -> Option<(&str, Option<i64>, Option<i64>)> {
+    let V::Json(Json::Object(map)) = rule else {
+        return None;
+    };
+    let protocol = map.get("protocol")?.as_str()?;
+    let port = |key| match map.get(key) {
+        Some(Json::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    Some((protocol, port("from_port"), port("to_port")))
+}
+
+fn truth(v: V<'_>) -> Option<bool> {
+    match kind(&v) {
+        Kind::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// CEL equality for the scalar cases (same type, or `null` against anything, which
+/// is false); lists, maps and mixed numbers are left to CEL.
+fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
+    match (kind(a), kind(b)) {
+        (Kind::Null, Kind::Null) => Some(true),
+        (Kind::Bool(a), Kind::Bool(b)) => Some(a == b),
+        (Kind::Int(a), Kind::Int(b)) => Some(a == b),
+        (Kind::Str(a), Kind::Str(b)) => Some(a == b),
+        (Kind::Null, Kind::Bool(_) | Kind::Int(_) | Kind::Str(_) | Kind::Double)
+        | (Kind::Bool(_) | Kind::Int(_) | Kind::Str(_) | Kind::Double, Kind::Null) => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn both(source: &str, properties: Json) -> (Option<bool>, Result<bool, String>) {
+        let program = cel::Program::compile(source).unwrap();
+        let mut resource = Resource::new("r-1", "aws.s3.bucket", "111111111111", "us-east-1");
+        resource.properties = properties;
+        let direct = evaluate(program.expression(), &resource, &json!({"keys": ["a"]}));
+        let env = std::sync::Arc::new(cel::Env::stdlib());
+        let mut root = cel::Context::with_env(env);
+        root.add_variable_from_value(
+            "settings",
+            crate::expr::convert::to_cel(&json!({"keys": ["a"]})),
+        );
+        let mut scope = root.new_inner_scope();
+        crate::EvalContext::bind(&mut scope, &resource);
+        let cel = match program.execute(&scope) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            other => Err(format!("{other:?}")),
+        };
+        (direct, cel)
+    }
+
+    #[test]
+    fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
+        let p = json!({"a": "x", "n": 3, "z": null, "l": [1, 2], "m": {"k": true}, "d": 1.5});
+        for source in [
+            r#"properties.a == "x""#,
+            r#"properties.a != "y" && properties.n > 2"#,
+            "properties.z == null",
+            "properties.a == null",
+            "null != properties.n",
+            "properties.d == null",
+            "properties.l.exists(i, i == 2)",
+            "properties.l.all(i, i < 2)",
+            "size(properties.l) == 2",
+            "has(properties.m.k) && properties.m.k",
+            "!has(properties.q)",
+            r#"resource.region.startsWith("us-") || resource.name == null"#,
+            r#"[1, 2].exists(i, i == properties.n)"#,
+            "properties.l.exists_one(i, i == 1)",
+            r#"properties.a in ["x", "y"] && 2 in properties.l && "k" in properties.m"#,
+            r#"settings.keys.exists(k, k in properties && properties[k] != "")"#,
+            r#"!("Owner" in resource.tags)"#,
+        ] {
+            let (direct, cel) = both(source, p.clone());
+            match direct {
+                Some(direct) => assert_eq!(Ok(direct), cel, "{source}"),
+                // `exists_one` counts with `+`, which is left to CEL.
+                None => assert!(source.contains("exists_one"), "gave up on {source}"),
+            }
+        }
+        // Missing keys and odd types are CEL's to word.
+        for source in [
+            "properties.missing == 1",
+            "properties.n == 3.0",
+            r#"properties.a == 1"#,
+            "properties.l == [1, 2]",
+            r#"properties.a.matches("x")"#,
+        ] {
+            assert_eq!(both(source, p.clone()).0, None, "{source}");
+        }
+    }
+}
