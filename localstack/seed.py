@@ -1820,6 +1820,194 @@ def already_seeded() -> bool:
         return False
 
 
+# ---------------------------------------------------------------------------------------
+# Data stores and workflows: RDS clusters, snapshots, parameter groups, event subscriptions
+# and ElastiCache, OpenSearch, Redshift (moto); launch templates, event buses, Route 53,
+# Step Functions and Kinesis (LocalStack)
+# ---------------------------------------------------------------------------------------
+def seed_data_stores() -> None:
+    """moto cannot create DocumentDB clusters, Neptune clusters with IAM authentication,
+    DB instances with enhanced monitoring (HTTP 500), nor change Redshift parameters
+    (HTTP 500): those cases are left to the rules' fixtures."""
+    print("RDS clusters, snapshots, parameter groups, event subscriptions (moto)")
+    rds = client("rds")
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="bad-db-cluster-params-no-audit", DBParameterGroupFamily="aurora-mysql8.0",
+        Description="Advanced Auditing off")
+    rds.modify_db_cluster_parameter_group(
+        DBClusterParameterGroupName="bad-db-cluster-params-no-audit",
+        Parameters=[{"ParameterName": "server_audit_logging", "ParameterValue": "0", "ApplyMethod": "immediate"}])
+    ids["bad-db-cluster-aurora"] = rds.create_db_cluster(
+        DBClusterIdentifier="bad-db-cluster-aurora", Engine="aurora-mysql", MasterUsername="admin",
+        MasterUserPassword="Bad-Passw0rd-1234", DBClusterParameterGroupName="bad-db-cluster-params-no-audit",
+        StorageEncrypted=False, DeletionProtection=False, CopyTagsToSnapshot=False)["DBCluster"]["DBClusterArn"]
+    for rule, what in (("rds_cluster_storage_encrypted", "storage not encrypted"),
+                       ("rds_cluster_deletion_protection", "deletion protection off"),
+                       ("rds_aurora_cluster_copy_tags_to_snapshot", "tags not copied to snapshots"),
+                       ("rds_cluster_custom_admin_username", "master user `admin`"),
+                       ("rds_aurora_mysql_cluster_audit_logs_exported", "no audit log export"),
+                       ("rds_aurora_mysql_cluster_audit_logging", "server_audit_logging = 0 in its cluster parameter group"),
+                       ("rds_aurora_mysql_cluster_backtracking", "no backtrack window")):
+        plant("rds", rule, "bad-db-cluster-aurora", what)
+    rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="bad-db-cluster-snapshot-public",
+                                   DBClusterIdentifier="bad-db-cluster-aurora")
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="bad-db-cluster-snapshot-public",
+                                             AttributeName="restore", ValuesToAdd=["all"])
+    plant("rds", "rds_cluster_snapshot_not_public", "bad-db-cluster-snapshot-public", "restorable by anyone")
+    plant("rds", "rds_cluster_snapshot_encrypted", "bad-db-cluster-snapshot-public", "not encrypted")
+    ids["good-db-cluster-neptune"] = rds.create_db_cluster(
+        DBClusterIdentifier="good-db-cluster-neptune", Engine="neptune", StorageEncrypted=True,
+        KmsKeyId=ids["good-kms-key:arn"], DeletionProtection=True, CopyTagsToSnapshot=True,
+        EnableCloudwatchLogsExports=["audit"], BackupRetentionPeriod=7)["DBCluster"]["DBClusterArn"]
+    good("rds", "good-db-cluster-neptune")
+    rds.create_db_snapshot(DBSnapshotIdentifier="bad-db-snapshot-public", DBInstanceIdentifier="bad-db-public")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="bad-db-snapshot-public", AttributeName="restore",
+                                     ValuesToAdd=["all"])
+    plant("rds", "rds_snapshot_not_public", "bad-db-snapshot-public", "restorable by anyone")
+    plant("rds", "rds_snapshot_encrypted", "bad-db-snapshot-public", "not encrypted")
+    rds.create_db_snapshot(DBSnapshotIdentifier="good-db-snapshot-private", DBInstanceIdentifier="good-db-private")
+    good("rds", "good-db-snapshot-private")
+    rds.create_db_parameter_group(DBParameterGroupName="bad-db-params-cleartext", DBParameterGroupFamily="mariadb10.11",
+                                  Description="TLS not required")
+    rds.modify_db_parameter_group(DBParameterGroupName="bad-db-params-cleartext", Parameters=[
+        {"ParameterName": "require_secure_transport", "ParameterValue": "OFF", "ApplyMethod": "immediate"}])
+    rds.create_event_subscription(SubscriptionName="bad-db-events-failure-only", SnsTopicArn=ids["good-topic-alerts"],
+                                  SourceType="db-instance", EventCategories=["failure"], Enabled=True)
+    plant("rds", "rds_event_subscription_instance_critical_events", "bad-db-events-failure-only",
+          "instance events without maintenance and configuration change")
+    rds.create_event_subscription(SubscriptionName="good-db-events-clusters", SnsTopicArn=ids["good-topic-alerts"],
+                                  SourceType="db-cluster", Enabled=True)
+    good("rds", "good-db-events-clusters")
+    plant("rds", "rds_parameter_group_events_subscribed", "region", "no subscription for parameter group changes")
+    plant("rds", "rds_security_group_events_subscribed", "region", "no subscription for DB security group events")
+
+    print("ElastiCache (moto)")
+    ec = client("elasticache")
+    ec.create_replication_group(ReplicationGroupId="bad-cache-plain", ReplicationGroupDescription="sessions",
+                                Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=1,
+                                AtRestEncryptionEnabled=False, TransitEncryptionEnabled=False)
+    for rule, what in (("elasticache_replication_group_encrypted_at_rest", "not encrypted at rest"),
+                       ("elasticache_replication_group_encrypted_in_transit", "no TLS"),
+                       ("elasticache_replication_group_automatic_failover", "automatic failover off")):
+        plant("elasticache", rule, "bad-cache-plain", what)
+    ec.create_replication_group(ReplicationGroupId="good-cache-encrypted", ReplicationGroupDescription="orders",
+                                Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=2,
+                                AutomaticFailoverEnabled=True, AtRestEncryptionEnabled=True,
+                                TransitEncryptionEnabled=True, KmsKeyId=ids["good-kms-key:arn"])
+    good("elasticache", "good-cache-encrypted")
+    ec.create_cache_cluster(CacheClusterId="bad-cache-no-backups", Engine="redis", CacheNodeType="cache.t3.micro",
+                            NumCacheNodes=1, SnapshotRetentionLimit=0, AutoMinorVersionUpgrade=False)
+    plant("elasticache", "elasticache_cluster_automatic_backups", "bad-cache-no-backups", "no automatic backups")
+    plant("elasticache", "elasticache_cluster_auto_minor_version_upgrade", "bad-cache-no-backups",
+          "automatic minor version upgrades off")
+
+    print("OpenSearch (moto)")
+    osearch = client("opensearch")
+    osearch.create_domain(DomainName="bad-search-public", EngineVersion="OpenSearch_2.11",
+                          ClusterConfig={"InstanceCount": 1}, EncryptionAtRestOptions={"Enabled": False})
+    for rule, what in (("opensearch_domain_in_vpc", "public endpoint"),
+                       ("opensearch_domain_encrypted_at_rest", "not encrypted at rest"),
+                       ("opensearch_domain_node_to_node_encryption", "clear text between nodes"),
+                       ("opensearch_domain_fine_grained_access_control", "no fine-grained access control"),
+                       ("opensearch_domain_latest_tls_policy", "HTTP allowed, TLS 1.0 policy"),
+                       ("opensearch_domain_error_logging", "no error logs published"),
+                       ("opensearch_domain_audit_logging", "no audit logs published"),
+                       ("opensearch_domain_three_data_nodes", "a single data node")):
+        plant("opensearch", rule, "bad-search-public", what)
+    osearch.create_domain(
+        DomainName="good-search-private", EngineVersion="OpenSearch_2.11",
+        ClusterConfig={"InstanceCount": 3, "ZoneAwarenessEnabled": True, "DedicatedMasterEnabled": True,
+                       "DedicatedMasterCount": 3},
+        VPCOptions={"SubnetIds": [ids["good-subnet-private"]]},
+        EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": ids["good-kms-key:arn"]},
+        NodeToNodeEncryptionOptions={"Enabled": True},
+        DomainEndpointOptions={"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"},
+        AdvancedSecurityOptions={"Enabled": True, "InternalUserDatabaseEnabled": False,
+                                 "MasterUserOptions": {"MasterUserARN": f"arn:aws:iam::{ACCOUNT}:role/search-admin"}})
+    good("opensearch", "good-search-private")
+
+    print("Redshift (moto)")
+    rs = client("redshift")
+    rs.create_cluster_parameter_group(ParameterGroupName="bad-warehouse-params", ParameterGroupFamily="redshift-1.0",
+                                      Description="require_ssl left false")
+    rs.create_cluster(ClusterIdentifier="bad-warehouse-public", NodeType="ra3.xlplus", ClusterType="single-node",
+                      MasterUsername="awsuser", MasterUserPassword="Bad-Passw0rd-1234", PubliclyAccessible=True,
+                      Encrypted=False, ClusterParameterGroupName="bad-warehouse-params")
+    for rule, what in (("redshift_cluster_not_public", "publicly accessible"),
+                       ("redshift_cluster_encrypted", "not encrypted"),
+                       ("redshift_cluster_custom_admin_username", "admin user awsuser"),
+                       ("redshift_cluster_enhanced_vpc_routing", "enhanced VPC routing off"),
+                       ("redshift_cluster_audit_logging", "audit logging off"),
+                       ("redshift_cluster_requires_ssl", "require_ssl not true in its parameter group")):
+        plant("redshift", rule, "bad-warehouse-public", what)
+    rs.create_cluster(ClusterIdentifier="good-warehouse-private", NodeType="ra3.xlplus", ClusterType="single-node",
+                      MasterUsername="warehouse_admin", MasterUserPassword="Good-Passw0rd-1234",
+                      PubliclyAccessible=False, Encrypted=True, KmsKeyId=ids["good-kms-key:arn"],
+                      EnhancedVpcRouting=True, AutomatedSnapshotRetentionPeriod=7)
+    good("redshift", "good-warehouse-private")
+
+    print("EC2 launch templates, event buses, Route 53, Step Functions, Kinesis")
+    ec2 = client("ec2")
+    ids["bad-launch-template-open"] = ec2.create_launch_template(
+        LaunchTemplateName="bad-launch-template-open", LaunchTemplateData={
+            "MetadataOptions": {"HttpTokens": "optional"},
+            "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": True}],
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False, "VolumeSize": 8}}]},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    for rule, what in (("ec2_launch_template_imdsv2", "IMDSv1 allowed"),
+                       ("ec2_launch_template_no_public_ip", "public IP on the primary interface"),
+                       ("ec2_launch_template_ebs_encrypted", "unencrypted root volume")):
+        plant("ec2", rule, "bad-launch-template-open", what)
+    ids["good-launch-template-hardened"] = ec2.create_launch_template(
+        LaunchTemplateName="good-launch-template-hardened", LaunchTemplateData={
+            "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
+            "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": False}],
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "VolumeSize": 8}}]},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    good("ec2", "good-launch-template-hardened")
+
+    ev = client("events")
+    ev.create_event_bus(Name="bad-bus-no-policy")
+    plant("events", "events_custom_bus_policy_attached", "bad-bus-no-policy", "custom bus without a resource policy")
+    ev.create_event_bus(Name="good-bus-with-policy")
+    ev.put_permission(EventBusName="good-bus-with-policy", Policy=doc({
+        "Sid": "OrdersAccount", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "events:PutEvents",
+        "Resource": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/good-bus-with-policy"}))
+    good("events", "good-bus-with-policy")
+
+    r53 = client("route53")
+    zone = r53.create_hosted_zone(Name="bad-zone-unlogged.example.com", CallerReference="bad-zone-unlogged")
+    ids["bad-zone-unlogged"] = zone["HostedZone"]["Id"].split("/")[-1]
+    plant("route53", "route53_public_zone_query_logging", "bad-zone-unlogged", "DNS queries not logged")
+
+    sfn = client("stepfunctions")
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    role = f"arn:aws:iam::{ACCOUNT}:role/good-role-ec2"
+    sfn.create_state_machine(name="bad-state-machine-unlogged", definition=definition, roleArn=role)
+    plant("states", "stepfunctions_state_machine_logging", "bad-state-machine-unlogged", "logging level OFF")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="good-sfn-logs")
+    sfn.create_state_machine(name="good-state-machine-logged", definition=definition, roleArn=role,
+                             loggingConfiguration={"level": "ERROR", "includeExecutionData": False, "destinations": [
+                                 {"cloudWatchLogsLogGroup": {
+                                     "logGroupArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:good-sfn-logs:*"}}]})
+    good("states", "good-state-machine-logged")
+
+    kinesis = client("kinesis")
+    kinesis.create_stream(StreamName="bad-stream-plain", ShardCount=1)
+    kinesis.create_stream(StreamName="good-stream-encrypted", ShardCount=1)
+    waiter = kinesis.get_waiter("stream_exists")
+    for name in ("bad-stream-plain", "good-stream-encrypted"):
+        waiter.wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    plant("kinesis", "kinesis_stream_encrypted", "bad-stream-plain", "not encrypted")
+    plant("kinesis", "kinesis_stream_retention", "bad-stream-plain", "24 hours of retention")
+    kinesis.start_stream_encryption(StreamName="good-stream-encrypted", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    waiter.wait(StreamName="good-stream-encrypted", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    kinesis.increase_stream_retention_period(StreamName="good-stream-encrypted", RetentionPeriodHours=168)
+    good("kinesis", "good-stream-encrypted")
+
+
 def seed_account_public_access_block():
     """A partial account-level block: public ACLs and policies refused for new grants,
     but existing ones neither ignored nor restricted, so the buckets planted public stay
@@ -1865,6 +2053,7 @@ def main() -> int:
         seed_attack_paths()
         seed_inspector()
         seed_breadth()
+        seed_data_stores()
         seed_account_public_access_block()
         os.makedirs(STATE, exist_ok=True)
         with open(os.path.join(STATE, "seeded.json"), "w") as f:

@@ -144,6 +144,9 @@ export AWS_ENDPOINT_URL_DYNAMODB=$moto_url
 export AWS_ENDPOINT_URL_ECS=$moto_url
 export AWS_ENDPOINT_URL_EKS=$moto_url
 export AWS_ENDPOINT_URL_AUTO_SCALING=$moto_url
+export AWS_ENDPOINT_URL_ELASTICACHE=$moto_url
+export AWS_ENDPOINT_URL_OPENSEARCH=$moto_url
+export AWS_ENDPOINT_URL_REDSHIFT=$moto_url
 # Security Lake: neither emulates it (moto answers HTTP 500); it stays on LocalStack,
 # which answers 501 InternalFailure, so its type is a gap.
 # IAM Access Analyzer: neither emulates it; it stays on LocalStack, which answers

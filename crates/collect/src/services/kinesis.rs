@@ -2,12 +2,12 @@
 //! and capacity mode. Records are never read.
 //!
 //! One paginated listing, one DescribeStreamSummary and one tag read per stream; a failed
-//! summary is a gap on the stream, which keeps its name only.
+//! summary is a gap on the stream, which keeps its name only. Endpoints that answer
+//! ListStreams with names only (no summaries, as before 2022) are read by name.
 //!
 //! Relations: stream `encrypted_by` its KMS key.
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::types::StreamSummary;
 use serde_json::{Map, Value, json};
 use vigil_inventory::Resource;
 
@@ -37,17 +37,24 @@ async fn collect(ctx: Ctx) {
     let Some(pages) = ctx.list("kinesis:ListStreams", &[STREAM], listing).await else {
         return;
     };
-    let streams: Vec<StreamSummary> = pages
+    let mut streams: Vec<(String, String)> = pages
         .iter()
         .flat_map(|p| p.stream_summaries())
-        .cloned()
+        .map(|s| (s.stream_name().to_owned(), s.stream_arn().to_owned()))
         .collect();
-    ctx.each(streams, |s| stream(&ctx, &client, s)).await;
+    for page in &pages {
+        for name in page.stream_names() {
+            if !streams.iter().any(|(n, _)| n == name) {
+                streams.push((name.clone(), ctx.arn("kinesis", &format!("stream/{name}"))));
+            }
+        }
+    }
+    ctx.each(streams, |(name, arn)| stream(&ctx, &client, name, arn))
+        .await;
 }
 
-async fn stream(ctx: &Ctx, client: &Client, s: StreamSummary) -> Option<Resource> {
-    let arn = s.stream_arn();
-    let name = s.stream_name();
+async fn stream(ctx: &Ctx, client: &Client, name: String, arn: String) -> Option<Resource> {
+    let (name, arn) = (name.as_str(), arn.as_str());
     let (summary, tags) = futures::join!(
         ctx.detail(
             "kinesis:DescribeStreamSummary",

@@ -206,6 +206,11 @@ fn domain_properties(d: &DomainStatus) -> Value {
         enum_str(endpoint.and_then(|e| e.tls_security_policy())),
     );
     props.insert("vpc_id".into(), json!(vpc.and_then(|v| v.vpc_id())));
+    // VPC options are given for VPC domains only.
+    props.insert(
+        "in_vpc".into(),
+        json!(vpc.is_some_and(|v| v.vpc_id().is_some() || !v.subnet_ids().is_empty())),
+    );
     props.insert(
         "fine_grained_access_control".into(),
         json!(security.and_then(|s| s.enabled()).unwrap_or(false)),
@@ -299,6 +304,7 @@ mod tests {
         let props = domain_properties(&d);
         assert_eq!(props["engine"], "Elasticsearch");
         assert_eq!(props["vpc_id"], Value::Null);
+        assert_eq!(props["in_vpc"], false);
         assert_eq!(props["encryption_at_rest"], true);
         assert_eq!(props["node_to_node_encryption"], false);
         assert_eq!(props["tls_security_policy"], "Policy-Min-TLS-1-0-2019-07");
