@@ -248,9 +248,23 @@ async fn scan_leased(
         return None;
     }
     let lease = format!("scan:{}", target.label);
-    if !fleet::acquire(daemon, fleet, &lease).await {
-        tracing::info!(account = %target.label, "another replica is scanning it now; skipped");
-        return None;
+    // The claim makes the account ours in this cycle; its lease may still be held by
+    // the scan of an earlier cycle that overran (here or on another replica), or by a
+    // replica that died: wait for it to end or expire rather than skip the cycle.
+    let mut waited = false;
+    while !fleet::acquire(daemon, fleet, &lease).await {
+        if cycle.is_none() {
+            tracing::info!(account = %target.label, "another replica is scanning it now; skipped");
+            return None;
+        }
+        if !waited {
+            tracing::info!(account = %target.label, "an earlier scan still holds the account; waiting for it");
+            waited = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = cancel.cancelled() => return None,
+        }
     }
     let done = CancellationToken::new();
     let lost = cancel.child_token();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vigil_store::{Cycle, ScanTrigger};
@@ -28,7 +28,10 @@ pub fn next_start(
 /// what names a cycle alike on every replica.
 pub fn next_fire(schedule: &ScheduleConfig, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let cron = parse_cron(&schedule.cron).ok()?;
-    cron.find_next_occurrence(&now, false).ok()
+    // The occurrence keeps the fraction of a second of `now`: dropped, so that every
+    // replica names the same firing alike.
+    let next = cron.find_next_occurrence(&now, false).ok()?;
+    Some(next.trunc_subsecs(0))
 }
 
 /// Sends a scan request each time `schedule` fires, until `stop`.
@@ -103,6 +106,15 @@ mod tests {
         };
         assert_eq!(
             next_start(&seconds, at("2026-11-23T07:30:05Z"), 0.5),
+            Some(at("2026-11-23T07:30:20Z"))
+        );
+        // Replicas started at different instants name the same firing.
+        assert_eq!(
+            next_fire(&seconds, at("2026-11-23T07:30:05.123Z")),
+            next_fire(&seconds, at("2026-11-23T07:30:19.987Z"))
+        );
+        assert_eq!(
+            next_fire(&seconds, at("2026-11-23T07:30:05.123Z")),
             Some(at("2026-11-23T07:30:20Z"))
         );
     }
