@@ -415,7 +415,11 @@ fn replicas_share_the_accounts_take_over_after_kill_9_and_deliver_every_event() 
     //    a repeated id always with the same body.
     let stats = store.outbox_stats().unwrap();
     assert!(
-        stats.get("webhook").is_none_or(|s| s.depth == 0),
+        // Cancelled scans queue their summaries while the replicas stop: those wait
+        // for the next start. Everything older was delivered.
+        stats
+            .get("webhook")
+            .is_none_or(|s| s.depth == 0 || s.oldest_created_at.is_some_and(|t| t >= stopped)),
         "undelivered events remain: {stats:?}"
     );
     let inbox = inbox.lock().unwrap();
