@@ -148,8 +148,8 @@ fn own_policies(
 
 /// The SCP levels of the account, root first: none outside an organisation or in its
 /// management account; an undecidable level for every part of the chain the inventory
-/// does not hold.
-fn scp_levels(
+/// does not hold. The escalation and data-access analyses read them once per account.
+pub fn scp_levels(
     inventory: &Inventory,
     account: &str,
 ) -> Result<Vec<(String, Vec<NamedPolicy>)>, FromInventoryError> {

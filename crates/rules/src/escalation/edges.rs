@@ -170,6 +170,9 @@ pub(crate) struct Walker<'a> {
     pub catalogue: &'a Catalogue,
     pub specs: &'a Specs,
     pub assume: &'a [Vec<(u32, Outcome)>],
+    /// Per account, whether its SCPs let a principal with every permission be an
+    /// administrator ([`engine::scp_admits_admin`]).
+    pub ceiling: &'a HashMap<String, Outcome>,
 }
 
 /// Per-principal memo: slim principals by action bit, decisions by call and resource.
@@ -504,7 +507,14 @@ impl<'e> Walker<'e> {
             }
         }
         let to = match method.yields {
-            Yield::Admin => Reach::Admin,
+            Yield::Admin => {
+                if !node.service_linked
+                    && let Some(c) = self.ceiling.get(&node.account)
+                {
+                    out = out.and(c.clone());
+                }
+                Reach::Admin
+            }
             Yield::Target => Reach::Principal(t.principal? as u32),
             Yield::TargetRole => Reach::Principal(t.role? as u32),
             Yield::GroupPermissions => {

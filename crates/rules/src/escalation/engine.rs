@@ -9,13 +9,14 @@
 //! services. The boundary is kept even when none of its statements is left, since a
 //! boundary that allows nothing denies everything.
 
+use crate::access::inventory::SCPS_KNOWN_KEY;
 use crate::access::{
     Decision, NamedPolicy, Principal, PrincipalKind, Request, RequestContext, ResourceKind,
     evaluate,
 };
 use crate::helpers::iam::Patterns;
 
-use super::estate::{Estate, Node, PROBE_ANY_ACTION, PROBE_ANY_IAM_ACTION, Source};
+use super::estate::{Estate, Node, PROBE_ANY_ACTION, PROBE_ANY_IAM_ACTION, Scps, Source};
 
 /// A decision with what a conditional one depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +118,52 @@ pub(crate) fn slim(node: &Node, policies: Policies, bit: usize) -> Principal {
     if let Some(b) = policies.boundary {
         p = p.with_boundary(b.slim(bit));
     }
+    with_scps(p, &node.scps, bit)
+}
+
+/// The principal under its account's SCPs, each level cut down to the statements about
+/// the action with `bit`. A level keeps its policies even when none of their statements
+/// is left: a level that allows nothing denies everything.
+pub(crate) fn with_scps(mut p: Principal, scps: &Scps, bit: usize) -> Principal {
+    for (target, level) in &scps.levels {
+        p = p.with_scp_level(target.clone(), level.iter().map(|s| s.slim(bit)).collect());
+    }
     p
+}
+
+/// Do the SCPs over the account let a principal with every permission be an
+/// administrator? An edge that yields arbitrary identity permissions ends at
+/// administrator only as far as they do: an SCP allow-list or a Deny on IAM keeps
+/// whoever writes themselves `*` from being one; SCPs not known make it conditional.
+/// Always allowed outside an organisation and in its management account.
+pub(crate) fn scp_admits_admin(estate: &Estate, account: &str, scps: &Scps) -> Outcome {
+    if scps.levels.is_empty() {
+        return Outcome::allowed();
+    }
+    let all = crate::helpers::iam::Policy::from_value(&serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    }))
+    .expect("a fixed policy parses");
+    let mut out = Outcome::allowed();
+    for probe in [PROBE_ANY_ACTION, PROBE_ANY_IAM_ACTION] {
+        let bit = estate.table.bit(probe);
+        let mut p = Principal::role(format!("arn:aws:iam::{account}:role/any-administrator"))
+            .with_policy(NamedPolicy::inline("every permission", all.clone()));
+        p.account = account.to_owned();
+        let p = with_scps(p.with_tags(Default::default()), scps, bit);
+        let spec = Spec {
+            action: probe.to_owned(),
+            bit,
+            trust: false,
+            context: RequestContext::new(),
+        };
+        out = out.and(decide(&p, &spec, "*", account, None));
+        if out.decision.is_denied() {
+            return out;
+        }
+    }
+    out
 }
 
 /// Does the action's answer for this principal not depend on which resource of an
@@ -164,15 +210,30 @@ pub(crate) fn decide(
     Outcome {
         decision: answer.decision,
         why: if answer.decision == Decision::Conditional {
-            answer
-                .undecided_keys()
-                .into_iter()
-                .map(str::to_owned)
-                .collect()
+            why(&answer)
         } else {
             Vec::new()
         },
     }
+}
+
+/// What a conditional answer depends on: the condition keys, and for SCPs Vigil could
+/// not read, which ones and why (the undecidable level's name says it).
+pub(crate) fn why(answer: &crate::access::Answer) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for u in &answer.undecided {
+        for key in &u.keys {
+            let text = match &u.policy {
+                Some(p) if key == SCPS_KNOWN_KEY => p.name.clone(),
+                _ => key.clone(),
+            };
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Is the principal an administrator? Administrator here means: the engine allows,

@@ -184,6 +184,60 @@ impl Source {
     }
 }
 
+/// The SCPs over one account's principals, level by level (root, OUs, account), each
+/// policy with its statements' action masks so that a call sees only the statements
+/// about its action, as the identity policies do. No level outside an organisation and
+/// in its management account; an undecidable level where the chain was not collected
+/// ([`crate::access::inventory::scp_levels`]).
+#[derive(Debug, Default)]
+pub(crate) struct Scps {
+    pub levels: Vec<(String, Vec<Source>)>,
+    /// Catalogue actions every level has some Allow statement for: a call outside it is
+    /// denied by the SCPs whatever the principal's own policies say.
+    pub allow: Mask,
+    /// Why the account's SCPs could not be read (a document that does not parse).
+    pub error: Option<String>,
+}
+
+impl Scps {
+    fn build(inventory: &Inventory, account: &str, table: &ActionTable) -> Scps {
+        match crate::access::inventory::scp_levels(inventory, account) {
+            Err(e) => Scps {
+                levels: Vec::new(),
+                allow: 0,
+                error: Some(e.to_string()),
+            },
+            Ok(levels) => {
+                let levels: Vec<(String, Vec<Source>)> = levels
+                    .into_iter()
+                    .map(|(target, policies)| {
+                        let sources = policies
+                            .into_iter()
+                            .map(|p| Source {
+                                name: p.name,
+                                arn: p.arn,
+                                via_group: None,
+                                document: Arc::new(Document::new(p.document, table)),
+                            })
+                            .collect();
+                        (target, sources)
+                    })
+                    .collect();
+                let allow = levels.iter().fold(Mask::MAX, |m, (_, level)| {
+                    m & level
+                        .iter()
+                        .fold(0, |l, s: &Source| l | s.document.allow_mask())
+                });
+                Scps {
+                    levels,
+                    allow,
+                    error: None,
+                }
+            }
+        }
+    }
+}
+
 /// How a role's trust policy names who may assume it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TrustNames {
@@ -210,11 +264,15 @@ pub(crate) struct Node {
     pub service_linked: bool,
     pub identity: Vec<Source>,
     pub boundary: Option<Source>,
+    /// The SCPs of its account (shared by the account's principals; the engine leaves
+    /// them out for service-linked roles, which SCPs do not limit).
+    pub scps: Arc<Scps>,
     /// Why the principal cannot be analysed (a boundary document the inventory lacks,
     /// a policy that does not parse).
     pub error: Option<String>,
     /// Catalogue actions some Allow statement of its identity policies covers (and, with
-    /// a boundary, the boundary covers too).
+    /// a boundary, the boundary covers too, and every SCP level unless the principal is
+    /// a service-linked role).
     pub allow: Mask,
     /// Groups (indexes into [`Estate::groups`]).
     pub groups: Vec<usize>,
@@ -301,6 +359,8 @@ pub(crate) struct Estate {
     pub arns: HashMap<ResourceIdx, String>,
     /// Compute by inventory index.
     pub compute_at: HashMap<ResourceIdx, usize>,
+    /// The SCPs of every account with a principal, by account id.
+    pub scps: HashMap<String, Arc<Scps>>,
 }
 
 /// A managed policy's document, or why it does not parse.
@@ -479,9 +539,14 @@ impl Estate {
             .chain(inventory.of_type("aws.iam.role"))
             .copied()
             .collect();
+        let mut scps: HashMap<String, Arc<Scps>> = HashMap::new();
         let mut nodes = Vec::with_capacity(principal_nodes.len());
         for i in principal_nodes {
             let r = inventory.resource(i);
+            let account_scps = Arc::clone(
+                scps.entry(r.account.clone())
+                    .or_insert_with(|| Arc::new(Scps::build(inventory, &r.account, &table))),
+            );
             let kind = if r.resource_type == "aws.iam.user" {
                 PrincipalKind::User
             } else {
@@ -520,9 +585,16 @@ impl Estate {
                     }
                 },
             };
+            let service_linked = r.properties["is_service_linked"] == Value::Bool(true);
             let mut allow = identity.iter().fold(0, |m, s| m | s.document.allow_mask());
             if let Some(b) = &boundary {
                 allow &= b.document.allow_mask();
+            }
+            if !service_linked {
+                allow &= account_scps.allow;
+            }
+            if let Some(e) = &account_scps.error {
+                error = Some(format!("{}: the SCPs of its account: {e}", r.id));
             }
             let trust = match kind {
                 PrincipalKind::Role => match &r.properties["assume_role_policy"] {
@@ -550,9 +622,10 @@ impl Estate {
                 account: r.account.clone(),
                 kind,
                 tags: r.tags.clone(),
-                service_linked: r.properties["is_service_linked"] == Value::Bool(true),
+                service_linked,
                 identity,
                 boundary,
+                scps: account_scps,
                 error,
                 allow,
                 groups: member_of,
@@ -648,6 +721,7 @@ impl Estate {
             .map(|(i, c)| (c.resource, i))
             .collect();
         Ok(Estate {
+            scps,
             arns,
             compute_at,
             table,

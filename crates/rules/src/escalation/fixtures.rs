@@ -1,7 +1,8 @@
 //! The catalogue's fixtures (`rules/escalation/<id>.test.yaml`): each method has a
 //! principal that escalates by it and near misses that do not (an explicit Deny, a
-//! permissions boundary, a resource scope, a missing prerequisite), each a small
-//! inventory. One test runs them all and checks the edge of that method from that
+//! permissions boundary, a resource scope, a missing prerequisite; for some, an SCP),
+//! each a small inventory. A case without an `aws.account` node is in an account
+//! outside any organisation ([`standalone_accounts`]). One test runs them all and checks the edge of that method from that
 //! principal, not merely some path.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +40,8 @@ enum NearMiss {
     ResourceScope,
     MissingPrerequisite,
     Condition,
+    /// An SCP on the account's OU chain denies a call, or no level's SCPs allow it.
+    Scp,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,7 +98,37 @@ fn inventory(resources: Vec<FixtureResource>) -> Inventory {
             }
         })
         .collect();
-    Inventory::new(resources, vec![], vec![]).expect("fixture inventory")
+    Inventory::new(standalone_accounts(resources), vec![], vec![]).expect("fixture inventory")
+}
+
+/// The resources with, for every account they are in that has no `aws.account` node,
+/// one outside any organisation (`organization: null`), so that no SCP applies: the
+/// fixtures and unit tests are about the method or the policies, and a missing account
+/// node would leave every answer conditional on SCPs Vigil could not read. Cases about
+/// SCPs bring their own account node.
+pub(crate) fn standalone_accounts(mut resources: Vec<Resource>) -> Vec<Resource> {
+    let has_node: BTreeSet<String> = resources
+        .iter()
+        .filter(|r| r.resource_type == "aws.account")
+        .map(|r| r.account.clone())
+        .collect();
+    let accounts: BTreeSet<String> = resources
+        .iter()
+        .map(|r| r.account.clone())
+        .filter(|a| !has_node.contains(a))
+        .collect();
+    for account in accounts {
+        resources.push(
+            Resource::new(
+                format!("arn:aws::{account}:account"),
+                "aws.account",
+                &account,
+                vigil_inventory::GLOBAL_REGION,
+            )
+            .with_property("organization", serde_json::Value::Null),
+        );
+    }
+    resources
 }
 
 /// What the analysis says of one method from one principal.

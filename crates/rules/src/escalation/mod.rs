@@ -12,13 +12,22 @@
 //! Conditional answers of the engine (a condition on a key Vigil does not know) and
 //! prerequisites Vigil cannot see (a policy's non-default versions, a Glue endpoint)
 //! make conditional edges; a path through one is reported as conditional, never as
-//! definite. What is not modelled: SCPs (the OU chain and its SCPs are collected and
-//! `vigil explain` applies them through [`crate::access::inventory`], but this analysis
-//! does not yet: a path an SCP blocks is still reported), session policies, resource policies of
-//! Lambda functions granting changes to a principal, and partial gains (a method that
-//! yields some permissions that are not administrator's, except through the target
-//! principal). An administrator's own outgoing edges are not worked out: it is already
-//! at the end of every path.
+//! definite.
+//!
+//! SCPs: every call is asked with the SCPs of every level of the acting principal's OU
+//! chain ([`crate::access::inventory::scp_levels`], read once per account), so an SCP
+//! Deny or a level without an Allow removes the edge, and an administrator is one
+//! under its SCPs too. A method that yields arbitrary permissions ends at administrator
+//! only as far as the SCPs of the principal's account let one be. SCPs Vigil could not
+//! read (a member account's chain, a level's documents) leave the edge conditional and
+//! say which and why; none apply outside an organisation, in its management account or
+//! to service-linked roles, as AWS documents.
+//!
+//! What is not modelled: resource control policies, session policies, resource
+//! policies of Lambda functions granting changes to a principal, and partial gains (a
+//! method that yields some permissions that are not administrator's, except through the
+//! target principal). An administrator's own outgoing edges are not worked out: it is
+//! already at the end of every path.
 
 mod catalogue;
 pub mod data;
@@ -30,6 +39,8 @@ mod paths;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod scp_tests;
 #[cfg(test)]
 mod tests;
 
@@ -127,11 +138,22 @@ impl Analysis {
             .into_par_iter()
             .map(|i| edges::assumable(&estate, &specs, i))
             .collect();
+        let ceiling: std::collections::HashMap<String, Outcome> = estate
+            .scps
+            .iter()
+            .map(|(account, scps)| {
+                (
+                    account.clone(),
+                    engine::scp_admits_admin(&estate, account, scps),
+                )
+            })
+            .collect();
         let walker = Walker {
             estate: &estate,
             catalogue: &catalogue,
             specs: &specs,
             assume: &assume,
+            ceiling: &ceiling,
         };
         let edges: Vec<Edge> = (0..n)
             .into_par_iter()

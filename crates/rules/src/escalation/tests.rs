@@ -64,6 +64,7 @@ fn admin_policy() -> Value {
 }
 
 fn analyse(resources: Vec<Resource>) -> Analysis {
+    let resources = super::fixtures::standalone_accounts(resources);
     Analysis::new(&Inventory::new(resources, vec![], vec![]).unwrap()).unwrap()
 }
 
