@@ -324,6 +324,15 @@ fn escalation_findings_carry_the_path_and_the_raised_severity() {
                 "console",
                 json!([{"access_key_id": "AKIA2", "status": "Inactive"}]),
             ),
+            // Outside any organisation: no SCP applies (without the account node the
+            // SCPs would be unknown and the path conditional).
+            Resource::new(
+                "arn:aws::123456789012:account",
+                "aws.account",
+                "123456789012",
+                "global",
+            )
+            .with_property("organization", serde_json::Value::Null),
         ],
         vec![],
         vec![],

@@ -12,10 +12,31 @@
 //! cut down once per action (its statements about that action only), and every
 //! resource is worked out once per scan.
 //!
+//! A secret's value is encrypted under a KMS key, and Secrets Manager uses it on the
+//! caller's behalf: reading needs `kms:Decrypt` on it, writing `kms:GenerateDataKey`
+//! (AWS, "Secret encryption and decryption in AWS Secrets Manager", Permissions for the
+//! KMS key). The analysis asks the engine for that call too — key policy and the
+//! caller's identity policies, with `kms:ViaService`, `kms:CallerAccount` and the
+//! secret's ARN as encryption context — and a grant holds only when both calls are
+//! allowed; the grant names the key. A secret under the AWS managed key
+//! `aws/secretsmanager` is readable within its account only: "you can't use the AWS
+//! managed key (aws/secretsmanager) for cross-account access" (AWS, "Access AWS
+//! Secrets Manager secrets from a different account"). A key Vigil does not hold (in an
+//! account it did not scan, its policy not collected) makes the grant conditional.
+//!
+//! A KMS key's policy is required even within its account: "Unless the key policy
+//! explicitly allows it, you cannot use IAM policies to allow access to a KMS key" (AWS
+//! KMS, Key policies), which the engine applies ([`ResourceKind::KmsKey`]).
+//!
+//! The principals of the inventory are asked under their accounts' SCPs, as in the
+//! escalation analysis (SCPs not read make a grant conditional); stand-ins for outside
+//! principals are not, since Vigil does not see their organisation: their grants are
+//! what the resource policy alone admits.
+//!
 //! Not modelled: S3 ACLs and access points, KMS grants, a grant limited to an object
 //! prefix (the question asked is about one object of the bucket, `<bucket>/*` grants
-//! and broader ones count), the encryption key an object read also needs, SCPs and RCPs.
-//! S3 Block Public Access is applied: with `RestrictPublicBuckets` on the bucket or the
+//! and broader ones count), the encryption key an object read also needs, RCPs. S3
+//! Block Public Access is applied: with `RestrictPublicBuckets` on the bucket or the
 //! account, a bucket whose policy is public admits no one from outside the account.
 
 use std::collections::HashMap;
@@ -26,10 +47,11 @@ use serde_json::Value;
 use vigil_inventory::{Inventory, ResourceIdx};
 
 use super::Analysis;
-use super::engine::{Policies, slim};
+use super::engine::{Outcome, Policies, slim};
 use super::estate::{Estate, may_cover, trust_names};
 use crate::access::{
-    Decision, NamedPolicy, Principal, PrincipalKind, Request, ResourceKind, evaluate,
+    Decision, NamedPolicy, Principal, PrincipalKind, Request, RequestContext, ResourceKind,
+    evaluate,
 };
 use crate::helpers::iam::Policy;
 
@@ -41,6 +63,7 @@ pub const ACTIONS: &[&str] = &[
     "secretsmanager:PutSecretValue",
     "kms:Decrypt",
     "kms:Encrypt",
+    "kms:GenerateDataKey",
 ];
 
 /// Read or write.
@@ -109,6 +132,10 @@ pub struct Grant {
     pub decision: Decision,
     /// The principal is in another account than the data.
     pub external: bool,
+    /// The KMS key the access also needs (a secret's key), when it is not the AWS
+    /// managed one; the decision covers both calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
 }
@@ -215,9 +242,15 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                     inv.resource(a).properties["s3_public_access_block"]["restrict_public_buckets"]
                         == Value::Bool(true)
                 }));
+    let key = (r.resource_type == "aws.secretsmanager.secret").then(|| secret_key(inv, idx));
     let mut out = Vec::new();
     for (access, action) in [(Access::Read, store.read), (Access::Write, store.write)] {
         let bit = estate.table.bit(action);
+        let key_action = match access {
+            Access::Read => "kms:Decrypt",
+            Access::Write => "kms:GenerateDataKey",
+        };
+        let key_bit = estate.table.bit(key_action);
         let may = |i: usize| {
             let n = &estate.nodes[i];
             n.error.is_none() && n.allow & (1 << bit) != 0 && may_cover(&n.identity, bit, &target)
@@ -262,17 +295,22 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
         candidates.sort_unstable();
         candidates.dedup();
         let ask = |principal: &Principal| {
+            // Who calls KMS is the caller's account: key policies (the AWS managed
+            // keys' among them) test it.
+            let context =
+                RequestContext::new().with("kms:CallerAccount", principal.account.clone());
             let mut request = Request::new(action, &target)
                 .in_account(&r.account)
-                .of_kind(store.kind);
+                .of_kind(store.kind)
+                .with_context(&context);
             if let Some(p) = &policy {
                 request = request.with_resource_policy(p);
             }
-            evaluate(principal, &request)
+            Outcome::of(&evaluate(principal, &request))
         };
-        let mut record = |who: String, account: &str, answer: crate::access::Answer| {
+        let mut record = |who: String, account: &str, outcome: Outcome| {
             let external = account != r.account;
-            if answer.decision.is_denied() || (external && restricted) {
+            if outcome.decision.is_denied() || (external && restricted) {
                 return;
             }
             out.push(Grant {
@@ -280,13 +318,10 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                 resource: r.id.clone(),
                 access,
                 action: action.to_owned(),
-                decision: answer.decision,
+                decision: outcome.decision,
                 external,
-                depends_on: answer
-                    .undecided_keys()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
+                key: key.as_ref().and_then(SecretKey::arn),
+                depends_on: outcome.why,
             });
         };
         for i in candidates {
@@ -295,7 +330,14 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                 continue;
             }
             let principal = slim(node, Policies::of(node), bit);
-            record(node.arn.clone(), &node.account, ask(&principal));
+            let mut outcome = ask(&principal);
+            if let Some(k) = &key
+                && !outcome.decision.is_denied()
+            {
+                let principal = slim(node, Policies::of(node), key_bit);
+                outcome = outcome.and(k.decide(&principal, key_action, r));
+            }
+            record(node.arn.clone(), &node.account, outcome);
         }
         for who in stand_ins {
             let principal = if who == "*" {
@@ -312,8 +354,146 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
             if principal.kind == PrincipalKind::Root {
                 continue;
             }
-            record(who, &account, ask(&principal));
+            let mut outcome = ask(&principal);
+            if let Some(k) = &key
+                && !outcome.decision.is_denied()
+            {
+                outcome = outcome.and(k.decide(&principal, key_action, r));
+            }
+            record(who, &account, outcome);
         }
     }
     Ok(out)
+}
+
+/// The KMS key a secret's value is encrypted under.
+#[derive(Debug)]
+enum SecretKey {
+    /// `aws/secretsmanager`: AWS writes its key policy (no one can change it), which
+    /// lets the principals of the account use it through Secrets Manager, and no one
+    /// from another account.
+    AwsManaged,
+    /// A key the inventory holds, with its key policy.
+    Key {
+        arn: String,
+        account: String,
+        policy: NamedPolicy,
+    },
+    /// A key whose policy Vigil does not have, and why.
+    Unknown { arn: Option<String>, why: String },
+}
+
+impl SecretKey {
+    fn arn(&self) -> Option<String> {
+        match self {
+            SecretKey::AwsManaged => None,
+            SecretKey::Key { arn, .. } => Some(arn.clone()),
+            SecretKey::Unknown { arn, .. } => arn.clone(),
+        }
+    }
+
+    /// May the principal have Secrets Manager use the key for it (`kms:Decrypt` to
+    /// read, `kms:GenerateDataKey` to write)?
+    fn decide(
+        &self,
+        principal: &Principal,
+        action: &str,
+        secret: &vigil_inventory::Resource,
+    ) -> Outcome {
+        match self {
+            SecretKey::AwsManaged if principal.account == secret.account => Outcome::allowed(),
+            SecretKey::AwsManaged => Outcome::denied(),
+            SecretKey::Unknown { why, .. } => Outcome::conditional(why.clone()),
+            SecretKey::Key {
+                arn,
+                account,
+                policy,
+            } => {
+                let secret_arn = secret.properties["arn"].as_str().unwrap_or(&secret.id);
+                let context = RequestContext::new()
+                    .with("kms:CallerAccount", principal.account.clone())
+                    .with(
+                        "kms:ViaService",
+                        format!("secretsmanager.{}.amazonaws.com", secret.region),
+                    )
+                    .with("kms:EncryptionContext:SecretARN", secret_arn);
+                let request = Request::new(action, arn)
+                    .in_account(account)
+                    .of_kind(ResourceKind::KmsKey)
+                    .with_resource_policy(policy)
+                    .with_context(&context);
+                Outcome::of(&evaluate(principal, &request))
+            }
+        }
+    }
+}
+
+/// The key of a secret: `kms_key_id` null is the AWS managed key; otherwise the key
+/// the collector related it to (`encrypted_by`), or one of its account found by id,
+/// ARN or alias.
+fn secret_key(inv: &Inventory, idx: ResourceIdx) -> SecretKey {
+    let r = inv.resource(idx);
+    let id = match r.properties.get("kms_key_id") {
+        None => {
+            return SecretKey::Unknown {
+                arn: None,
+                why: format!("the KMS key of {} was not collected", r.id),
+            };
+        }
+        Some(Value::Null) => return SecretKey::AwsManaged,
+        Some(v) => v.as_str().unwrap_or_default().to_owned(),
+    };
+    if id.ends_with("alias/aws/secretsmanager") {
+        return SecretKey::AwsManaged;
+    }
+    let key = inv
+        .related(idx, "encrypted_by")
+        .map(|k| inv.resource(k))
+        .find(|k| k.resource_type == "aws.kms.key")
+        .or_else(|| inv.get(&id).filter(|k| k.resource_type == "aws.kms.key"))
+        .or_else(|| {
+            inv.of_type_in_account(&r.account, "aws.kms.key")
+                .iter()
+                .map(|&k| inv.resource(k))
+                .filter(|k| k.region == r.region)
+                .find(|k| {
+                    k.properties["key_id"].as_str() == Some(id.as_str())
+                        || k.properties["aliases"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .any(|a| id == a || id.ends_with(&format!(":{a}")))
+                })
+        });
+    let Some(key) = key else {
+        return SecretKey::Unknown {
+            arn: Some(id.clone()),
+            why: format!(
+                "the KMS key {id} that encrypts {} is not in the inventory: its key policy decides who can use it",
+                r.id
+            ),
+        };
+    };
+    let arn = key.properties["arn"].as_str().unwrap_or(&key.id).to_owned();
+    match key.properties.get("policy") {
+        Some(doc) if !doc.is_null() => match Policy::from_value(doc) {
+            Ok(p) => SecretKey::Key {
+                arn,
+                account: key.account.clone(),
+                policy: NamedPolicy::inline(format!("key policy of {}", key.id), p),
+            },
+            Err(e) => SecretKey::Unknown {
+                arn: Some(arn),
+                why: format!("the key policy of {} does not parse: {e}", key.id),
+            },
+        },
+        _ => SecretKey::Unknown {
+            why: format!(
+                "the key policy of {}, which encrypts {}, was not collected",
+                key.id, r.id
+            ),
+            arn: Some(arn),
+        },
+    }
 }

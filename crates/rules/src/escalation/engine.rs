@@ -41,6 +41,18 @@ impl Outcome {
         }
     }
 
+    /// The engine's answer as an outcome.
+    pub fn of(answer: &crate::access::Answer) -> Outcome {
+        Outcome {
+            decision: answer.decision,
+            why: if answer.decision == Decision::Conditional {
+                why(answer)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     pub fn conditional(why: impl Into<String>) -> Outcome {
         Outcome {
             decision: Decision::Conditional,
@@ -206,15 +218,7 @@ pub(crate) fn decide(
             None => return Outcome::conditional("the role's trust policy was not collected"),
         }
     }
-    let answer = evaluate(principal, &request);
-    Outcome {
-        decision: answer.decision,
-        why: if answer.decision == Decision::Conditional {
-            why(&answer)
-        } else {
-            Vec::new()
-        },
-    }
+    Outcome::of(&evaluate(principal, &request))
 }
 
 /// What a conditional answer depends on: the condition keys, and for SCPs Vigil could

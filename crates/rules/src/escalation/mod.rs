@@ -38,6 +38,8 @@ pub mod method;
 mod paths;
 
 #[cfg(test)]
+mod data_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod scp_tests;
