@@ -1,7 +1,7 @@
 //! Benchmark: evaluates the whole rule pack over a synthetic inventory of 100,000
 //! resources with a realistic mix of types and relations, and prints resources/s,
 //! rule evaluations/s and peak memory. Run with `cargo bench -p vigil-rules`
-//! (`VIGIL_BENCH_RESOURCES=N` to change the size).
+//! (`VIGIL_BENCH_RESOURCES=N` to change the size, `VIGIL_BENCH_RULES=DIR` for another pack).
 //!
 //! The bar (issue 15, item 3): under 0.5 s and under 400 MiB on a 2-core machine.
 //! `VIGIL_BENCH_PER_RULE=1` also times each rule alone (the 15 dearest, or the number
@@ -17,6 +17,7 @@ use std::path::PathBuf;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -290,7 +291,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let rules_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    // `VIGIL_BENCH_RULES` points at another rule pack (a fixed copy, so that figures
+    // compare while rules are being added to the tree).
+    let rules_dir = std::env::var_os("VIGIL_BENCH_RULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules"));
     let rules = RuleSet::load_dirs(&[rules_dir]).unwrap_or_else(|e| panic!("{e}"));
 
     let t = Instant::now();
@@ -311,6 +316,7 @@ fn main() {
     let (findings, stats) = evaluate(&rules, &ctx);
     let elapsed = t.elapsed();
     let cpu = cpu_secs() - cpu;
+    let after = rss_mib();
     // Extra passes, for profiling the evaluation rather than the set-up.
     let repeat: usize = std::env::var("VIGIL_BENCH_REPEAT")
         .ok()
@@ -326,6 +332,17 @@ fn main() {
         );
     }
     let secs = elapsed.as_secs_f64();
+    // The same inventory under every other rule: the difference is what a rule costs,
+    // and that it is the same per rule whichever half is taken says it stays bounded.
+    let growth = std::env::var("VIGIL_BENCH_GROWTH")
+        .is_ok_and(|v| v == "1")
+        .then(|| {
+            let half: HashSet<&str> = rules.rules().iter().step_by(2).map(|r| r.id()).collect();
+            let cpu = cpu_secs();
+            let (f, s) = vigil_rules::evaluate_where(&rules, &ctx, |r| half.contains(r.id()));
+            drop(f);
+            (half.len(), cpu_secs() - cpu, s.evaluations)
+        });
     let per_rule = std::env::var("VIGIL_BENCH_PER_RULE")
         .ok()
         .map(|top| per_rule(&rules, &ctx, top.parse().unwrap_or(15)));
@@ -357,16 +374,35 @@ fn main() {
         ctx.inventory().len() as f64 / secs
     );
     println!("  evaluations/s:    {:.0}", stats.evaluations as f64 / secs);
+    let thousands = ctx.inventory().len() as f64 / 1000.0;
     println!(
-        "  cost:             {:.2} µs per evaluation, {:.2} ms per rule on average",
-        secs * 1e6 / stats.evaluations.max(1) as f64,
-        secs * 1e3 / rules.len().max(1) as f64
+        "  cost:             {:.2} µs CPU per evaluation; per rule per 1,000 resources {:.1} µs CPU",
+        cpu * 1e6 / stats.evaluations.max(1) as f64,
+        cpu * 1e6 / rules.len().max(1) as f64 / thousands
     );
+    if let Some((n, half_cpu, half_evals)) = growth {
+        println!(
+            "  growth:           {n} rules {half_cpu:.2} s CPU ({half_evals} evaluations), {} rules {cpu:.2} s CPU: {:.1} µs CPU per added rule per 1,000 resources",
+            rules.len(),
+            (cpu - half_cpu) * 1e6 / (rules.len() - n).max(1) as f64 / thousands
+        );
+    }
     match (peak_rss_mib(), before) {
         (Some(mib), Some(before)) => println!(
             "  peak memory:      {mib:.0} MiB (VmHWM, whole process; {before:.0} MiB before evaluating)"
         ),
         _ => println!("  peak memory:      unavailable (no /proc)"),
+    }
+    let count = findings.len();
+    drop(findings);
+    // With `MIMALLOC_PURGE_DELAY=0` the allocator gives freed pages back at once, so
+    // the drop shows what the findings held.
+    if let (Some(after), Some(dropped)) = (after, rss_mib()) {
+        println!(
+            "  findings held:    {:.0} MiB RSS ({after:.0} MiB after evaluating, {dropped:.0} MiB once the {count} findings are dropped; {} bytes per Finding inline)",
+            after - dropped,
+            std::mem::size_of::<vigil_rules::Finding>()
+        );
     }
     if let Some(text) = per_rule {
         print!("{text}");

@@ -49,6 +49,7 @@ pub fn evaluate_where(
     let inventory = ctx.inventory();
     let plain = ctx.plain();
     let settings = ctx.settings_json();
+    let now = ctx.now();
     // Each rule's metadata is shared by all its findings.
     let metas: HashMap<&str, Arc<RuleFile>> = rules
         .rules()
@@ -109,12 +110,26 @@ pub fn evaluate_where(
         .filter_map(|g| g.resource.as_deref())
         .collect();
 
-    // One CEL root context per chunk of resources: contexts are cheap but not free.
-    let per_chunk: Vec<(Vec<Finding>, usize, usize, usize)> = targets
-        .par_chunks(256)
+    let rules_of = |idx: ResourceIdx| {
+        by_type
+            .get(inventory.resource(idx).resource_type.as_str())
+            .map_or(0, Vec::len)
+    };
+    // At most one finding per rule and resource: the whole result is allocated once,
+    // and filled wave by wave, so the findings are never held twice (per chunk and
+    // in the result) and a `Vec` never doubles past what it needs.
+    findings.reserve_exact(targets.iter().map(|&idx| rules_of(idx)).sum());
+    let mut stats = EvalStats {
+        resources: targets.len(),
+        ..EvalStats::default()
+    };
+    for wave in targets.chunks(WAVE) {
+        // One CEL root context per chunk of resources: contexts are cheap but not free.
+        let per_chunk: Vec<(Vec<Finding>, usize, usize, usize)> = wave
+        .par_chunks(CHUNK)
         .map(|chunk| {
             let root = ctx.root();
-            let mut out = Vec::with_capacity(chunk.len() * 4);
+            let mut out = Vec::with_capacity(chunk.iter().map(|&idx| rules_of(idx)).sum());
             let (mut runs, mut skipped, mut excluded) = (0, 0, 0);
             for &idx in chunk {
                 let resource = inventory.resource(idx);
@@ -162,7 +177,7 @@ pub fn evaluate_where(
                         continue;
                     }
                     if let Some(applies) = rule.applies_when() {
-                        match run(applies, resource, &root, &mut scope, settings, plain) {
+                        match run(applies, resource, &root, &mut scope, settings, plain, now) {
                             Ok(true) => {}
                             Ok(false) => {
                                 skipped += 1;
@@ -179,7 +194,7 @@ pub fn evaluate_where(
                             }
                         }
                     }
-                    let outcome = run(rule.condition(), resource, &root, &mut scope, settings, plain);
+                    let outcome = run(rule.condition(), resource, &root, &mut scope, settings, plain, now);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
                     let outcome = if began.elapsed() > ctx.budget() {
@@ -226,19 +241,23 @@ pub fn evaluate_where(
         })
         .collect();
 
-    let mut stats = EvalStats {
-        resources: targets.len(),
-        ..EvalStats::default()
-    };
-    findings.reserve(per_chunk.iter().map(|(out, _, _, _)| out.len()).sum());
-    for (mut out, runs, skipped, excluded) in per_chunk {
-        stats.evaluations += runs;
-        stats.not_applicable += skipped;
-        stats.excluded += excluded;
-        findings.append(&mut out);
+        for (mut out, runs, skipped, excluded) in per_chunk {
+            stats.evaluations += runs;
+            stats.not_applicable += skipped;
+            stats.excluded += excluded;
+            findings.append(&mut out);
+        }
     }
     (findings, stats)
 }
+
+/// Resources one task evaluates with one CEL root context.
+const CHUNK: usize = 256;
+
+/// Resources evaluated in parallel before their findings join the result: enough
+/// chunks to keep every core busy, few enough that the findings waiting to be joined
+/// stay small beside the result.
+const WAVE: usize = 32 * CHUNK;
 
 /// A rule chosen for this evaluation, with what its findings share.
 struct Kept<'r> {
@@ -259,8 +278,9 @@ fn run<'p, 'q, 'v>(
     scope: &mut Option<cel::Context<'p, 'v>>,
     settings: &serde_json::Value,
     plain: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, String> {
-    if !plain && let Some(decided) = expr.decide(resource, settings) {
+    if !plain && let Some(decided) = expr.decide(resource, settings, now) {
         return Ok(decided);
     }
     let scope = scope.get_or_insert_with(|| {

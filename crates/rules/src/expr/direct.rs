@@ -12,11 +12,16 @@
 //! from here is always the result CEL would give; the tests in `eval_fast_path.rs`
 //! check that over the example snapshot and every fixture case.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use cel::IdedExpr;
 use cel::common::ast::{Expr as Ast, LiteralValue};
+use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use vigil_inventory::Resource;
 
+use crate::helpers::iam::Policy;
 use crate::helpers::net;
 
 /// A value met while walking: borrowed from the resource or the expression.
@@ -67,12 +72,18 @@ fn kind<'a>(v: &V<'a>) -> Kind<'a> {
     }
 }
 
-/// Evaluates `expr` over `resource`, with the team's `settings` as JSON; `None` when
-/// CEL must decide.
-pub(crate) fn evaluate(expr: &IdedExpr, resource: &Resource, settings: &Json) -> Option<bool> {
+/// Evaluates `expr` over `resource`, with the team's `settings` as JSON and the scan's
+/// `now` (for `days_since`); `None` when CEL must decide.
+pub(crate) fn evaluate(
+    expr: &IdedExpr,
+    resource: &Resource,
+    settings: &Json,
+    now: DateTime<Utc>,
+) -> Option<bool> {
     let mut walker = Walker {
         resource,
         settings,
+        now,
         bound: Vec::new(),
     };
     match walker.eval(expr)? {
@@ -85,6 +96,7 @@ pub(crate) fn evaluate(expr: &IdedExpr, resource: &Resource, settings: &Json) ->
 struct Walker<'a> {
     resource: &'a Resource,
     settings: &'a Json,
+    now: DateTime<Utc>,
     /// Comprehension variables, innermost last.
     bound: Vec<(&'a str, V<'a>)>,
 }
@@ -123,10 +135,14 @@ impl<'a> Walker<'a> {
                     return None;
                 }
                 let range = self.eval(&c.iter_range)?;
-                let items: Vec<V<'a>> = match range {
-                    V::Json(Json::Array(items)) => items.iter().map(V::Json).collect(),
+                // A list read from the resource is walked where it lies; a literal is
+                // evaluated whole first, as CEL does (an error in any item is CEL's).
+                let literal: Vec<V<'a>>;
+                let items: &mut dyn Iterator<Item = V<'a>> = match range {
+                    V::Json(Json::Array(items)) => &mut items.iter().map(V::Json),
                     V::Literal(items) => {
-                        items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?
+                        literal = items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?;
+                        &mut literal.iter().copied()
                     }
                     _ => return None,
                 };
@@ -293,7 +309,62 @@ impl<'a> Walker<'a> {
                 let Kind::Str(text) = kind(&self.eval(a)?) else {
                     return None;
                 };
-                net::is_internet(text).ok().map(V::Bool)
+                is_internet(text).ok().map(V::Bool)
+            }
+            (op::ADD | op::SUBSTRACT, None, [a, b]) => {
+                let (Kind::Int(a), Kind::Int(b)) = (kind(&self.eval(a)?), kind(&self.eval(b)?))
+                else {
+                    return None;
+                };
+                // Overflow is an error in CEL: left to it.
+                let sum = if name == op::ADD {
+                    a.checked_add(b)
+                } else {
+                    a.checked_sub(b)
+                };
+                sum.map(V::Int)
+            }
+            (op::NEGATE, None, [a]) => match kind(&self.eval(a)?) {
+                Kind::Int(a) => a.checked_neg().map(V::Int),
+                _ => None,
+            },
+            ("days_since", None, [a]) => {
+                let Kind::Str(text) = kind(&self.eval(a)?) else {
+                    return None;
+                };
+                crate::expr::functions::days_since_text(self.now, text).map(V::Int)
+            }
+            (
+                "policy_is_admin" | "policy_is_public" | "policy_denies_insecure_transport",
+                None,
+                [document],
+            ) => {
+                let policy = self.policy(document)?;
+                Some(V::Bool(match name {
+                    "policy_is_admin" => policy.is_admin(),
+                    "policy_is_public" => policy.is_public(),
+                    _ => policy.denies_insecure_transport(),
+                }))
+            }
+            ("policy_denies" | "policy_has_condition", None, [document, text]) => {
+                let policy = self.policy(document)?;
+                let Kind::Str(text) = kind(&self.eval(text)?) else {
+                    return None;
+                };
+                Some(V::Bool(if name == "policy_denies" {
+                    policy.denies(text)
+                } else {
+                    policy.has_condition_key(text)
+                }))
+            }
+            ("policy_allows", None, [document, action, resource]) => {
+                let policy = self.policy(document)?;
+                let (Kind::Str(action), Kind::Str(resource)) =
+                    (kind(&self.eval(action)?), kind(&self.eval(resource)?))
+                else {
+                    return None;
+                };
+                Some(V::Bool(policy.allows(action, resource)))
             }
             ("opens_any_port", None, [rule, ports]) => {
                 let (protocol, from, to) = rule_ports(self.eval(rule)?)?;
@@ -323,6 +394,43 @@ impl<'a> Walker<'a> {
             _ => None,
         }
     }
+}
+
+impl<'a> Walker<'a> {
+    /// A policy document read from the resource (an object, or JSON text), parsed as
+    /// the policy helpers parse it; `None` (CEL words the error) for anything else.
+    fn policy(&mut self, document: &'a IdedExpr) -> Option<Policy> {
+        match self.eval(document)? {
+            V::Json(json @ (Json::Object(_) | Json::String(_))) => Policy::from_value(json).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// How many distinct blocks each thread remembers.
+const MAX_BLOCKS: usize = 4096;
+
+thread_local! {
+    /// `cidr_is_internet` by text: security-group rules test the same few blocks on
+    /// every ingress entry, and parsing one costs more than looking it up.
+    static INTERNET: RefCell<HashMap<Box<str>, Result<bool, String>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// [`net::is_internet`], remembered per thread.
+pub(crate) fn is_internet(text: &str) -> Result<bool, String> {
+    INTERNET.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(known) = cache.get(text) {
+            return known.clone();
+        }
+        if cache.len() >= MAX_BLOCKS {
+            cache.clear();
+        }
+        let answer = net::is_internet(text);
+        cache.insert(text.into(), answer.clone());
+        answer
+    })
 }
 
 /// A security-group or NACL rule's protocol (a string) and port range, read as the
@@ -369,7 +477,13 @@ mod tests {
         let program = cel::Program::compile(source).unwrap();
         let mut resource = Resource::new("r-1", "aws.s3.bucket", "111111111111", "us-east-1");
         resource.properties = properties;
-        let direct = evaluate(program.expression(), &resource, &json!({"keys": ["a"]}));
+        let now = "2026-06-01T00:00:00Z".parse().unwrap();
+        let direct = evaluate(
+            program.expression(),
+            &resource,
+            &json!({"keys": ["a"]}),
+            now,
+        );
         let env = std::sync::Arc::new(cel::Env::stdlib());
         let mut root = cel::Context::with_env(env);
         root.add_variable_from_value(

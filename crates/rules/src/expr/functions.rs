@@ -705,21 +705,30 @@ fn rule_ports(
     Ok((protocol, port_of("from_port"), port_of("to_port")))
 }
 
+/// Whole days from the time written in `text` (RFC 3339, or a date) to `now`; the
+/// fast path (`direct`) calls it too, so both read a date the same way.
+pub(crate) fn days_since_text(now: DateTime<Utc>, text: &str) -> Option<i64> {
+    let at = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        })
+        .ok()?;
+    Some((now - at).num_days())
+}
+
 fn days_since(now: DateTime<Utc>, value: &Value) -> Result<i64, ExecutionError> {
     let at = match value {
         Value::Timestamp(t) => t.with_timezone(&Utc),
-        Value::String(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .or_else(|_| {
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
-            })
-            .map_err(|_| {
+        Value::String(text) => {
+            return days_since_text(now, text).ok_or_else(|| {
                 ExecutionError::function_error(
                     "days_since",
                     format!("`{text}` is not an RFC 3339 timestamp or a date"),
                 )
-            })?,
+            });
+        }
         other => {
             return Err(ExecutionError::function_error(
                 "days_since",

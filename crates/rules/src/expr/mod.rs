@@ -113,8 +113,9 @@ impl Expr {
         &self,
         resource: &vigil_inventory::Resource,
         settings: &serde_json::Value,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Option<bool> {
-        direct::evaluate(self.program.expression(), resource, settings)
+        direct::evaluate(self.program.expression(), resource, settings, now)
     }
 
     /// Runs the condition in `scope`, on the fast path unless `plain`.

@@ -216,7 +216,10 @@ fn cidr_is_internet(args: &[CowVal<'_, '_>]) -> Option<Result<bool, ExecutionErr
         return None;
     }
     let text = str_arg(args, 0)?;
-    Some(net::is_internet(text).map_err(|e| ExecutionError::function_error("cidr_is_internet", e)))
+    Some(
+        super::direct::is_internet(text)
+            .map_err(|e| ExecutionError::function_error("cidr_is_internet", e)),
+    )
 }
 
 /// The protocol and port range of a rule map, when they have the usual types; the
