@@ -14,9 +14,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cel::IdedExpr;
-use cel::common::ast::{Expr as Ast, LiteralValue};
+use cel::common::ast::{EntryExpr, Expr as Ast, LiteralValue};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use vigil_inventory::Resource;
@@ -24,8 +25,9 @@ use vigil_inventory::Resource;
 use crate::helpers::iam::Policy;
 use crate::helpers::net;
 
-/// A value met while walking: borrowed from the resource or the expression.
-#[derive(Clone, Copy)]
+/// A value met while walking: borrowed from the resource or the expression, or made
+/// here (a concatenation, a helper's list of strings) and shared by count.
+#[derive(Clone)]
 enum V<'a> {
     Json(&'a Json),
     Bool(bool),
@@ -38,6 +40,15 @@ enum V<'a> {
     Tags(&'a std::collections::BTreeMap<String, String>),
     /// A list literal, by its elements in the AST.
     Literal(&'a [IdedExpr]),
+    /// A map literal whose keys are distinct string literals and whose values are
+    /// literals, by its entries in the AST.
+    MapLiteral(&'a [cel::common::ast::IdedEntryExpr]),
+    /// A string made while walking.
+    Text(Rc<str>),
+    /// A list of strings a helper returned.
+    Texts(Rc<[String]>),
+    /// One string of such a list.
+    TextAt(Rc<[String]>, usize),
 }
 
 /// What a value is, once JSON numbers are read as CEL reads them.
@@ -52,12 +63,14 @@ enum Kind<'a> {
     Other,
 }
 
-fn kind<'a>(v: &V<'a>) -> Kind<'a> {
+fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
     match v {
         V::Null => Kind::Null,
         V::Bool(b) => Kind::Bool(*b),
         V::Int(i) => Kind::Int(*i),
         V::Str(s) => Kind::Str(s),
+        V::Text(s) => Kind::Str(s),
+        V::TextAt(list, i) => list.get(*i).map_or(Kind::Other, |s| Kind::Str(s)),
         V::Json(j) => match j {
             Json::Null => Kind::Null,
             Json::Bool(b) => Kind::Bool(*b),
@@ -68,7 +81,15 @@ fn kind<'a>(v: &V<'a>) -> Kind<'a> {
             Json::String(s) => Kind::Str(s),
             _ => Kind::Other,
         },
-        V::Subject | V::Tags(_) | V::Literal(_) => Kind::Other,
+        V::Subject | V::Tags(_) | V::Literal(_) | V::MapLiteral(_) | V::Texts(_) => Kind::Other,
+    }
+}
+
+/// The text of a string value.
+fn text<'b>(v: &'b V<'_>) -> Option<&'b str> {
+    match kind(v) {
+        Kind::Str(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -86,11 +107,7 @@ pub(crate) fn evaluate(
         now,
         bound: Vec::new(),
     };
-    match walker.eval(expr)? {
-        V::Bool(b) => Some(b),
-        V::Json(Json::Bool(b)) => Some(*b),
-        _ => None,
-    }
+    truth(&walker.eval(expr)?)
 }
 
 struct Walker<'a> {
@@ -104,13 +121,7 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn eval(&mut self, node: &'a IdedExpr) -> Option<V<'a>> {
         match &node.expr {
-            Ast::Literal(literal) => match literal {
-                LiteralValue::Boolean(b) => Some(V::Bool(*b.inner())),
-                LiteralValue::Int(i) => Some(V::Int(*i.inner())),
-                LiteralValue::String(s) => Some(V::Str(s.inner())),
-                LiteralValue::Null => Some(V::Null),
-                _ => None,
-            },
+            Ast::Literal(literal) => literal_value(literal),
             Ast::Ident(name) => self.ident(name),
             Ast::Select(select) => {
                 let operand = self.eval(&select.operand)?;
@@ -129,6 +140,7 @@ impl<'a> Walker<'a> {
                 }
             }
             Ast::List(list) if list.optional_indices.is_empty() => Some(V::Literal(&list.elements)),
+            Ast::Map(map) => map_literal(&map.entries),
             Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
             Ast::Comprehension(c) => {
                 if c.iter_var2.is_some() {
@@ -137,22 +149,28 @@ impl<'a> Walker<'a> {
                 let range = self.eval(&c.iter_range)?;
                 // A list read from the resource is walked where it lies; a literal is
                 // evaluated whole first, as CEL does (an error in any item is CEL's).
-                let literal: Vec<V<'a>>;
+                let listed: Vec<V<'a>>;
                 let items: &mut dyn Iterator<Item = V<'a>> = match range {
                     V::Json(Json::Array(items)) => &mut items.iter().map(V::Json),
                     V::Literal(items) => {
-                        literal = items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?;
-                        &mut literal.iter().copied()
+                        listed = items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?;
+                        &mut listed.iter().cloned()
+                    }
+                    V::Texts(list) => {
+                        listed = (0..list.len())
+                            .map(|i| V::TextAt(Rc::clone(&list), i))
+                            .collect();
+                        &mut listed.iter().cloned()
                     }
                     _ => return None,
                 };
                 let mut accu = self.eval(&c.accu_init)?;
                 let depth = self.bound.len();
                 for item in items {
-                    self.bound.push((c.accu_var.as_str(), accu));
+                    self.bound.push((c.accu_var.as_str(), accu.clone()));
                     let go_on = self.eval(&c.loop_cond);
                     self.bound.truncate(depth);
-                    if !truth(go_on?)? {
+                    if !truth(&go_on?)? {
                         break;
                     }
                     self.bound.push((c.accu_var.as_str(), accu));
@@ -172,7 +190,7 @@ impl<'a> Walker<'a> {
 
     fn ident(&self, name: &str) -> Option<V<'a>> {
         if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| *n == name) {
-            return Some(*v);
+            return Some(v.clone());
         }
         match name {
             "properties" => Some(V::Json(&self.resource.properties)),
@@ -195,6 +213,11 @@ impl<'a> Walker<'a> {
         })
     }
 
+    /// A condition that must be a bool.
+    fn truth_of(&mut self, node: &'a IdedExpr) -> Option<bool> {
+        truth(&self.eval(node)?)
+    }
+
     fn call(
         &mut self,
         name: &str,
@@ -206,21 +229,27 @@ impl<'a> Walker<'a> {
             (op::LOGICAL_AND, None, [a, b]) => {
                 // An error on one side is absorbed by a false on the other in CEL;
                 // here any error gives up, so the order of evaluation does not matter.
-                let a = truth(self.eval(a)?)?;
-                if !a {
+                if !self.truth_of(a)? {
                     return Some(V::Bool(false));
                 }
-                Some(V::Bool(truth(self.eval(b)?)?))
+                Some(V::Bool(self.truth_of(b)?))
             }
             (op::LOGICAL_OR, None, [a, b]) => {
-                let a = truth(self.eval(a)?)?;
-                if a {
+                if self.truth_of(a)? {
                     return Some(V::Bool(true));
                 }
-                Some(V::Bool(truth(self.eval(b)?)?))
+                Some(V::Bool(self.truth_of(b)?))
             }
-            (op::LOGICAL_NOT, None, [a]) => Some(V::Bool(!truth(self.eval(a)?)?)),
-            (op::NOT_STRICTLY_FALSE, None, [a]) => Some(V::Bool(truth(self.eval(a)?)?)),
+            (op::LOGICAL_NOT, None, [a]) => Some(V::Bool(!self.truth_of(a)?)),
+            (op::NOT_STRICTLY_FALSE, None, [a]) => Some(V::Bool(self.truth_of(a)?)),
+            // Only the branch the condition picks is evaluated, as in CEL.
+            (op::CONDITIONAL, None, [condition, then, otherwise]) => {
+                if self.truth_of(condition)? {
+                    self.eval(then)
+                } else {
+                    self.eval(otherwise)
+                }
+            }
             (op::EQUALS, None, [a, b]) => {
                 let (a, b) = (self.eval(a)?, self.eval(b)?);
                 equal(&a, &b).map(V::Bool)
@@ -246,14 +275,14 @@ impl<'a> Walker<'a> {
             (op::IN, None, [item, within]) => {
                 let item = self.eval(item)?;
                 match self.eval(within)? {
-                    V::Tags(tags) => match kind(&item) {
-                        Kind::Str(key) => Some(V::Bool(tags.contains_key(key))),
-                        _ => None,
-                    },
-                    V::Json(Json::Object(map)) => match kind(&item) {
-                        Kind::Str(key) => Some(V::Bool(map.contains_key(key))),
-                        _ => None,
-                    },
+                    V::Tags(tags) => text(&item).map(|key| V::Bool(tags.contains_key(key))),
+                    V::Json(Json::Object(map)) => {
+                        text(&item).map(|key| V::Bool(map.contains_key(key)))
+                    }
+                    V::MapLiteral(entries) => {
+                        let key = text(&item)?;
+                        Some(V::Bool(map_entry(entries, key).is_some()))
+                    }
                     V::Json(Json::Array(items)) => {
                         let mut found = false;
                         for i in items {
@@ -269,105 +298,84 @@ impl<'a> Walker<'a> {
                         }
                         Some(V::Bool(found))
                     }
+                    V::Texts(list) => {
+                        let key = text(&item)?;
+                        Some(V::Bool(list.iter().any(|s| s == key)))
+                    }
                     _ => None,
                 }
             }
             (op::INDEX, None, [within, key]) => {
                 let (within, key) = (self.eval(within)?, self.eval(key)?);
-                match (within, kind(&key)) {
-                    (V::Tags(tags), Kind::Str(key)) => tags.get(key).map(|v| V::Str(v)),
-                    (V::Json(Json::Object(map)), Kind::Str(key)) => map.get(key).map(V::Json),
+                let key = text(&key)?;
+                match within {
+                    V::Tags(tags) => tags.get(key).map(|v| V::Str(v)),
+                    V::Json(Json::Object(map)) => map.get(key).map(V::Json),
+                    V::MapLiteral(entries) => map_entry(entries, key),
                     _ => None,
                 }
             }
-            ("cidr_contains", None, [outer, inner]) => {
-                let (Kind::Str(outer), Kind::Str(inner)) =
-                    (kind(&self.eval(outer)?), kind(&self.eval(inner)?))
-                else {
-                    return None;
-                };
-                net::contains(outer, inner).ok().map(V::Bool)
+            (op::ADD, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                match (kind(&a), kind(&b)) {
+                    // Overflow is an error in CEL: left to it.
+                    (Kind::Int(a), Kind::Int(b)) => a.checked_add(b).map(V::Int),
+                    (Kind::Str(a), Kind::Str(b)) => {
+                        let mut joined = String::with_capacity(a.len() + b.len());
+                        joined.push_str(a);
+                        joined.push_str(b);
+                        Some(V::Text(joined.into()))
+                    }
+                    _ => None,
+                }
             }
-            ("size", None, [a]) => match self.eval(a)? {
-                V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
-                V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
-                _ => None,
-            },
-            ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
-                let (Kind::Str(text), Kind::Str(part)) =
-                    (kind(&self.eval(target)?), kind(&self.eval(arg)?))
-                else {
-                    return None;
-                };
-                Some(V::Bool(match name {
-                    "startsWith" => text.starts_with(part),
-                    "endsWith" => text.ends_with(part),
-                    _ => text.contains(part),
-                }))
-            }
-            ("cidr_is_internet", None, [a]) => {
-                let Kind::Str(text) = kind(&self.eval(a)?) else {
-                    return None;
-                };
-                is_internet(text).ok().map(V::Bool)
-            }
-            (op::ADD | op::SUBSTRACT, None, [a, b]) => {
-                let (Kind::Int(a), Kind::Int(b)) = (kind(&self.eval(a)?), kind(&self.eval(b)?))
-                else {
-                    return None;
-                };
-                // Overflow is an error in CEL: left to it.
-                let sum = if name == op::ADD {
-                    a.checked_add(b)
-                } else {
-                    a.checked_sub(b)
-                };
-                sum.map(V::Int)
+            (op::SUBSTRACT, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                match (kind(&a), kind(&b)) {
+                    (Kind::Int(a), Kind::Int(b)) => a.checked_sub(b).map(V::Int),
+                    _ => None,
+                }
             }
             (op::NEGATE, None, [a]) => match kind(&self.eval(a)?) {
                 Kind::Int(a) => a.checked_neg().map(V::Int),
                 _ => None,
             },
-            ("days_since", None, [a]) => {
-                let Kind::Str(text) = kind(&self.eval(a)?) else {
-                    return None;
-                };
-                crate::expr::functions::days_since_text(self.now, text).map(V::Int)
+            ("cidr_contains", None, [outer, inner]) => {
+                let (outer, inner) = (self.eval(outer)?, self.eval(inner)?);
+                net::contains(text(&outer)?, text(&inner)?)
+                    .ok()
+                    .map(V::Bool)
             }
-            (
-                "policy_is_admin" | "policy_is_public" | "policy_denies_insecure_transport",
-                None,
-                [document],
-            ) => {
-                let policy = self.policy(document)?;
+            ("size", None, [a]) => match self.eval(a)? {
+                V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
+                V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
+                V::Texts(list) => Some(V::Int(list.len() as i64)),
+                _ => None,
+            },
+            ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
+                let (whole, part) = (self.eval(target)?, self.eval(arg)?);
+                let (whole, part) = (text(&whole)?, text(&part)?);
                 Some(V::Bool(match name {
-                    "policy_is_admin" => policy.is_admin(),
-                    "policy_is_public" => policy.is_public(),
-                    _ => policy.denies_insecure_transport(),
+                    "startsWith" => whole.starts_with(part),
+                    "endsWith" => whole.ends_with(part),
+                    _ => whole.contains(part),
                 }))
             }
-            ("policy_denies" | "policy_has_condition", None, [document, text]) => {
-                let policy = self.policy(document)?;
-                let Kind::Str(text) = kind(&self.eval(text)?) else {
-                    return None;
-                };
-                Some(V::Bool(if name == "policy_denies" {
-                    policy.denies(text)
-                } else {
-                    policy.has_condition_key(text)
-                }))
+            // CEL resolves the pattern before the text (see `native::rewrite`); both
+            // are plain reads here, so the order does not matter.
+            ("matches", Some(target), [pattern]) => {
+                let (subject, pattern) = (self.eval(target)?, self.eval(pattern)?);
+                super::native::is_match(text(&pattern)?, text(&subject)?)
+                    .ok()
+                    .map(V::Bool)
             }
-            ("policy_allows", None, [document, action, resource]) => {
-                let policy = self.policy(document)?;
-                let (Kind::Str(action), Kind::Str(resource)) =
-                    (kind(&self.eval(action)?), kind(&self.eval(resource)?))
-                else {
-                    return None;
-                };
-                Some(V::Bool(policy.allows(action, resource)))
+            ("cidr_is_internet", None, [a]) => {
+                let a = self.eval(a)?;
+                is_internet(text(&a)?).ok().map(V::Bool)
             }
             ("opens_any_port", None, [rule, ports]) => {
-                let (protocol, from, to) = rule_ports(self.eval(rule)?)?;
+                let rule = self.eval(rule)?;
+                let (protocol, from, to) = rule_ports(&rule)?;
                 let ports: Vec<i64> = match self.eval(ports)? {
                     V::Literal(items) => items
                         .iter()
@@ -385,18 +393,61 @@ impl<'a> Walker<'a> {
                 ))
             }
             ("opens_port", None, [rule, port]) => {
-                let (protocol, from, to) = rule_ports(self.eval(rule)?)?;
+                let rule = self.eval(rule)?;
+                let (protocol, from, to) = rule_ports(&rule)?;
                 let Kind::Int(port) = kind(&self.eval(port)?) else {
                     return None;
                 };
                 Some(V::Bool(net::opens_port(protocol, from, to, port)))
             }
+            ("days_since", None, [a]) => {
+                let a = self.eval(a)?;
+                crate::expr::functions::days_since_text(self.now, text(&a)?).map(V::Int)
+            }
+            (
+                "policy_is_admin" | "policy_is_public" | "policy_denies_insecure_transport",
+                None,
+                [document],
+            ) => {
+                let policy = self.policy(document)?;
+                Some(V::Bool(match name {
+                    "policy_is_admin" => policy.is_admin(),
+                    "policy_is_public" => policy.is_public(),
+                    _ => policy.denies_insecure_transport(),
+                }))
+            }
+            ("policy_denies" | "policy_has_condition", None, [document, what]) => {
+                let policy = self.policy(document)?;
+                let what = self.eval(what)?;
+                let what = text(&what)?;
+                Some(V::Bool(if name == "policy_denies" {
+                    policy.denies(what)
+                } else {
+                    policy.has_condition_key(what)
+                }))
+            }
+            ("policy_allows", None, [document, action, resource]) => {
+                let policy = self.policy(document)?;
+                let (action, resource) = (self.eval(action)?, self.eval(resource)?);
+                Some(V::Bool(policy.allows(text(&action)?, text(&resource)?)))
+            }
+            ("policy_principals", None, [document]) => {
+                let policy = self.policy(document)?;
+                Some(V::Texts(policy.allowed_principals().into()))
+            }
+            ("policy_principals_without", None, [document, kind_of, key]) => {
+                let policy = self.policy(document)?;
+                let (kind_of, key) = (self.eval(kind_of)?, self.eval(key)?);
+                Some(V::Texts(
+                    policy
+                        .principals_without(text(&kind_of)?, text(&key)?)
+                        .into(),
+                ))
+            }
             _ => None,
         }
     }
-}
 
-impl<'a> Walker<'a> {
     /// A policy document read from the resource (an object, or JSON text), parsed as
     /// the policy helpers parse it; `None` (CEL words the error) for anything else.
     fn policy(&mut self, document: &'a IdedExpr) -> Option<Policy> {
@@ -405,6 +456,52 @@ impl<'a> Walker<'a> {
             _ => None,
         }
     }
+}
+
+/// A literal the walker reads (bytes, doubles and unsigned ints are CEL's).
+fn literal_value<'a>(literal: &'a LiteralValue) -> Option<V<'a>> {
+    match literal {
+        LiteralValue::Boolean(b) => Some(V::Bool(*b.inner())),
+        LiteralValue::Int(i) => Some(V::Int(*i.inner())),
+        LiteralValue::String(s) => Some(V::Str(s.inner())),
+        LiteralValue::Null => Some(V::Null),
+        _ => None,
+    }
+}
+
+/// A map literal the walker reads: plain entries, keys that are distinct string
+/// literals, values that are literals it reads. Anything else (a duplicate key,
+/// which CEL may reject) is CEL's.
+fn map_literal(entries: &[cel::common::ast::IdedEntryExpr]) -> Option<V<'_>> {
+    let mut keys = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let EntryExpr::MapEntry(e) = &entry.expr else {
+            return None;
+        };
+        let (Ast::Literal(LiteralValue::String(key)), Ast::Literal(value)) =
+            (&e.key.expr, &e.value.expr)
+        else {
+            return None;
+        };
+        if e.optional || literal_value(value).is_none() || keys.contains(&key.inner()) {
+            return None;
+        }
+        keys.push(key.inner());
+    }
+    Some(V::MapLiteral(entries))
+}
+
+/// The value under `key` in a map literal [`map_literal`] accepted.
+fn map_entry<'a>(entries: &'a [cel::common::ast::IdedEntryExpr], key: &str) -> Option<V<'a>> {
+    entries.iter().find_map(|entry| match &entry.expr {
+        EntryExpr::MapEntry(e) => match (&e.key.expr, &e.value.expr) {
+            (Ast::Literal(LiteralValue::String(k)), Ast::Literal(value)) if k.inner() == key => {
+                literal_value(value)
+            }
+            _ => None,
+        },
+        EntryExpr::StructField(_) => None,
+    })
 }
 
 /// How many distinct blocks each thread remembers.
@@ -435,7 +532,7 @@ pub(crate) fn is_internet(text: &str) -> Result<bool, String> {
 
 /// A security-group or NACL rule's protocol (a string) and port range, read as the
 /// `opens_port` helper reads them; other shapes are left to CEL.
-fn rule_ports(rule: V<'_>) -> Option<(&str, Option<i64>, Option<i64>)> {
+fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Option<i64>)> {
     let V::Json(Json::Object(map)) = rule else {
         return None;
     };
@@ -447,8 +544,8 @@ fn rule_ports(rule: V<'_>) -> Option<(&str, Option<i64>, Option<i64>)> {
     Some((protocol, port("from_port"), port("to_port")))
 }
 
-fn truth(v: V<'_>) -> Option<bool> {
-    match kind(&v) {
+fn truth(v: &V<'_>) -> Option<bool> {
+    match kind(v) {
         Kind::Bool(b) => Some(b),
         _ => None,
     }
@@ -520,6 +617,13 @@ mod tests {
             r#"properties.a in ["x", "y"] && 2 in properties.l && "k" in properties.m"#,
             r#"settings.keys.exists(k, k in properties && properties[k] != "")"#,
             r#"!("Owner" in resource.tags)"#,
+            r#"(properties.n > 2 ? properties.a : "z") == "x""#,
+            r#"(properties.n > 5 ? properties.missing : properties.n) == 3"#,
+            r#"{"x": 1, "y": 2}[properties.a] == 1 && properties.a in {"x": "p"}"#,
+            r#"[{"x": "2020-01-01"}].all(m, !(properties.a in m) || m[properties.a] < "2021")"#,
+            r#"properties.a + "-" + resource.region == "x-us-east-1""#,
+            r#"properties.n + 1 == 4 && -properties.n == -3 && properties.n - 5 == -2"#,
+            r#"properties.a.matches("^x$") && !resource.region.matches("^eu-")"#,
         ] {
             let (direct, cel) = both(source, p.clone());
             match direct {
@@ -534,7 +638,10 @@ mod tests {
             "properties.n == 3.0",
             r#"properties.a == 1"#,
             "properties.l == [1, 2]",
-            r#"properties.a.matches("x")"#,
+            r#"properties.a.matches("(")"#,
+            r#"{"x": 1, "x": 2}["x"] == 2"#,
+            "properties.l + [3] == [1, 2, 3]",
+            "9223372036854775807 + properties.n > 0",
         ] {
             assert_eq!(both(source, p.clone()).0, None, "{source}");
         }

@@ -137,24 +137,31 @@ pub(crate) fn matches() -> Raw {
                 ],
             ));
         };
-        let found = PATTERNS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if !cache.contains_key(pattern.inner()) {
-                if cache.len() >= MAX_PATTERNS {
-                    cache.clear();
-                }
-                let compiled = regex::Regex::new(pattern.inner()).map_err(|e| e.to_string());
-                cache.insert(pattern.inner().to_owned(), compiled);
-            }
-            match &cache[pattern.inner()] {
-                Ok(re) => Ok(re.is_match(text.inner())),
-                Err(err) => Err(ExecutionError::FunctionError {
-                    function: "matches".to_owned(),
-                    message: format!("'{}' not a valid regex:\n{err}", pattern.inner()),
-                }),
+        let found = is_match(pattern.inner(), text.inner()).map_err(|err| {
+            ExecutionError::FunctionError {
+                function: "matches".to_owned(),
+                message: format!("'{}' not a valid regex:\n{err}", pattern.inner()),
             }
         })?;
         Ok(CowVal::owned(CelBool::from(found)))
+    })
+}
+
+/// Does `text` match `pattern`, compiled once per thread? `Err` is the regex error.
+pub(crate) fn is_match(pattern: &str, text: &str) -> Result<bool, String> {
+    PATTERNS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(pattern) {
+            if cache.len() >= MAX_PATTERNS {
+                cache.clear();
+            }
+            let compiled = regex::Regex::new(pattern).map_err(|e| e.to_string());
+            cache.insert(pattern.to_owned(), compiled);
+        }
+        match &cache[pattern] {
+            Ok(re) => Ok(re.is_match(text)),
+            Err(err) => Err(err.clone()),
+        }
     })
 }
 
