@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use vigil_inventory::{Inventory, ResourceIdx};
 
 use crate::expr::MAX_OVERRUNS;
+use crate::expr::direct::Scope;
 use crate::expr::functions::{
     reset_touched, start_budget, take_excluded, take_facts, take_raised, take_touched,
 };
@@ -133,6 +134,12 @@ pub fn evaluate_where(
             let (mut runs, mut skipped, mut excluded) = (0, 0, 0);
             for &idx in chunk {
                 let resource = inventory.resource(idx);
+                let here = Scope {
+                    inventory,
+                    subject: idx,
+                    settings,
+                    now,
+                };
                 // Bound for CEL only when a condition cannot be decided directly.
                 let mut scope = None;
                 let subject = Arc::new(ResourceRef::from(resource));
@@ -177,7 +184,7 @@ pub fn evaluate_where(
                         continue;
                     }
                     if let Some(applies) = rule.applies_when() {
-                        match run(applies, resource, &root, &mut scope, settings, plain, now) {
+                        match run(applies, resource, &root, &mut scope, here, plain) {
                             Ok(true) => {}
                             Ok(false) => {
                                 skipped += 1;
@@ -194,7 +201,7 @@ pub fn evaluate_where(
                             }
                         }
                     }
-                    let outcome = run(rule.condition(), resource, &root, &mut scope, settings, plain, now);
+                    let outcome = run(rule.condition(), resource, &root, &mut scope, here, plain);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
                     let outcome = if began.elapsed() > ctx.budget() {
@@ -276,11 +283,10 @@ fn run<'p, 'q, 'v>(
     resource: &'v vigil_inventory::Resource,
     root: &'p cel::Context<'q, 'v>,
     scope: &mut Option<cel::Context<'p, 'v>>,
-    settings: &serde_json::Value,
+    here: Scope<'_>,
     plain: bool,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, String> {
-    if !plain && let Some(decided) = expr.decide(resource, settings, now) {
+    if !plain && let Some(decided) = expr.decide(here) {
         return Ok(decided);
     }
     let scope = scope.get_or_insert_with(|| {

@@ -20,7 +20,7 @@ use cel::IdedExpr;
 use cel::common::ast::{EntryExpr, Expr as Ast, LiteralValue};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use vigil_inventory::Resource;
+use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use crate::helpers::iam::Policy;
 use crate::helpers::net;
@@ -49,6 +49,10 @@ enum V<'a> {
     Texts(Rc<[String]>),
     /// One string of such a list.
     TextAt(Rc<[String]>, usize),
+    /// A resource a graph helper returned.
+    Res(ResourceIdx),
+    /// The resources a graph helper returned.
+    Resources(Rc<[ResourceIdx]>),
 }
 
 /// What a value is, once JSON numbers are read as CEL reads them.
@@ -81,7 +85,13 @@ fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
             Json::String(s) => Kind::Str(s),
             _ => Kind::Other,
         },
-        V::Subject | V::Tags(_) | V::Literal(_) | V::MapLiteral(_) | V::Texts(_) => Kind::Other,
+        V::Subject
+        | V::Tags(_)
+        | V::Literal(_)
+        | V::MapLiteral(_)
+        | V::Texts(_)
+        | V::Res(_)
+        | V::Resources(_) => Kind::Other,
     }
 }
 
@@ -93,25 +103,42 @@ fn text<'b>(v: &'b V<'_>) -> Option<&'b str> {
     }
 }
 
-/// Evaluates `expr` over `resource`, with the team's `settings` as JSON and the scan's
-/// `now` (for `days_since`); `None` when CEL must decide.
-pub(crate) fn evaluate(
-    expr: &IdedExpr,
-    resource: &Resource,
-    settings: &Json,
-    now: DateTime<Utc>,
-) -> Option<bool> {
+/// What a condition is evaluated against: the subject, where it lies in the
+/// inventory, the team's settings as JSON and the scan's `now` (for `days_since`).
+#[derive(Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub(crate) inventory: &'a Inventory,
+    pub(crate) subject: ResourceIdx,
+    pub(crate) settings: &'a Json,
+    pub(crate) now: DateTime<Utc>,
+}
+
+/// Evaluates `expr` over the scope's subject; `None` when CEL must decide.
+///
+/// The graph helpers record the resources they return as evidence; when the walker
+/// gives up after calling one, that record is put back as it was, so that CEL, which
+/// then runs, records exactly what it would have alone.
+pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
     let mut walker = Walker {
-        resource,
-        settings,
-        now,
+        resource: scope.inventory.resource(scope.subject),
+        inventory: scope.inventory,
+        subject: scope.subject,
+        settings: scope.settings,
+        now: scope.now,
         bound: Vec::new(),
     };
-    truth(&walker.eval(expr)?)
+    let touched = crate::expr::functions::touched_len();
+    let decided = walker.eval(expr).and_then(|v| truth(&v));
+    if decided.is_none() {
+        crate::expr::functions::untouch_to(touched);
+    }
+    decided
 }
 
 struct Walker<'a> {
     resource: &'a Resource,
+    inventory: &'a Inventory,
+    subject: ResourceIdx,
     settings: &'a Json,
     now: DateTime<Utc>,
     /// Comprehension variables, innermost last.
@@ -136,6 +163,14 @@ impl<'a> Walker<'a> {
                         }
                     }
                     V::Subject if !select.test => self.subject_field(field),
+                    V::Res(idx) if !select.test => {
+                        let r = self.inventory.resource(idx);
+                        if field == "properties" {
+                            Some(V::Json(&r.properties))
+                        } else {
+                            resource_field(r, field)
+                        }
+                    }
                     _ => None,
                 }
             }
@@ -160,6 +195,10 @@ impl<'a> Walker<'a> {
                         listed = (0..list.len())
                             .map(|i| V::TextAt(Rc::clone(&list), i))
                             .collect();
+                        &mut listed.iter().cloned()
+                    }
+                    V::Resources(list) => {
+                        listed = list.iter().map(|&idx| V::Res(idx)).collect();
                         &mut listed.iter().cloned()
                     }
                     _ => return None,
@@ -201,16 +240,80 @@ impl<'a> Walker<'a> {
     }
 
     fn subject_field(&self, field: &str) -> Option<V<'a>> {
-        let r = self.resource;
-        Some(match field {
-            "id" => V::Str(&r.id),
-            "type" => V::Str(&r.resource_type),
-            "account" => V::Str(&r.account),
-            "region" => V::Str(&r.region),
-            "name" => r.name.as_deref().map_or(V::Null, V::Str),
-            "tags" => V::Tags(&r.tags),
+        resource_field(self.resource, field)
+    }
+
+    /// The resource a graph helper's first argument names: the subject, or one a
+    /// helper returned (CEL finds it by its `id`, which is unique).
+    fn resource_arg(&mut self, node: &'a IdedExpr) -> Option<ResourceIdx> {
+        match self.eval(node)? {
+            V::Subject => Some(self.subject),
+            V::Res(idx) => Some(idx),
+            _ => None,
+        }
+    }
+
+    /// `related`, `related_from`, `resources` and `regional` as `functions.rs` has
+    /// them, the same resources in the same order, each recorded as evidence; a list
+    /// that was not fully collected, or left out of the scan, is CEL's to report.
+    fn graph(&mut self, name: &str, args: &'a [IdedExpr]) -> Option<V<'a>> {
+        let inv = self.inventory;
+        let idx = self.resource_arg(args.first()?)?;
+        let me = inv.resource(idx);
+        let second = self.eval(args.get(1)?)?;
+        let second = text(&second)?;
+        let complete = |resource_type: &str, region: Option<&str>| {
+            inv.type_excluded(resource_type, &me.account, region)
+                .is_none()
+                && inv
+                    .type_gaps(resource_type, &me.account, region)
+                    .next()
+                    .is_none()
+        };
+        let found: Vec<ResourceIdx> = match (name, args.len()) {
+            ("related" | "related_from", 2 | 3) => {
+                let wanted = match args.get(2) {
+                    Some(node) => {
+                        let wanted = self.eval(node)?;
+                        let wanted = text(&wanted)?.to_owned();
+                        if !complete(&wanted, None) {
+                            return None;
+                        }
+                        Some(wanted)
+                    }
+                    None => None,
+                };
+                let neighbours: Vec<ResourceIdx> = if name == "related" {
+                    inv.related(idx, second).collect()
+                } else {
+                    inv.related_from(idx, second).collect()
+                };
+                neighbours
+                    .into_iter()
+                    .filter(|&n| {
+                        wanted
+                            .as_deref()
+                            .is_none_or(|t| inv.resource(n).resource_type == t)
+                    })
+                    .collect()
+            }
+            ("resources" | "regional", 2) => {
+                let region = (name == "regional").then_some(me.region.as_str());
+                if !complete(second, region) {
+                    return None;
+                }
+                inv.of_type_in_account(&me.account, second)
+                    .iter()
+                    .copied()
+                    .filter(|&n| region.is_none_or(|r| inv.resource(n).region == r))
+                    .collect()
+            }
             _ => return None,
-        })
+        };
+        for &n in &found {
+            crate::expr::functions::touch(n);
+        }
+        Some(V::Resources(found.into()))
     }
 
     /// A condition that must be a bool.
@@ -346,10 +449,14 @@ impl<'a> Walker<'a> {
                     .ok()
                     .map(V::Bool)
             }
+            ("related" | "related_from" | "resources" | "regional", None, _) => {
+                self.graph(name, args)
+            }
             ("size", None, [a]) => match self.eval(a)? {
                 V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
                 V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
                 V::Texts(list) => Some(V::Int(list.len() as i64)),
+                V::Resources(list) => Some(V::Int(list.len() as i64)),
                 _ => None,
             },
             ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
@@ -456,6 +563,19 @@ impl<'a> Walker<'a> {
             _ => None,
         }
     }
+}
+
+/// A field of a resource as CEL sees it (`resource_value` in `functions.rs`).
+fn resource_field<'a>(r: &'a Resource, field: &str) -> Option<V<'a>> {
+    Some(match field {
+        "id" => V::Str(&r.id),
+        "type" => V::Str(&r.resource_type),
+        "account" => V::Str(&r.account),
+        "region" => V::Str(&r.region),
+        "name" => r.name.as_deref().map_or(V::Null, V::Str),
+        "tags" => V::Tags(&r.tags),
+        _ => return None,
+    })
 }
 
 /// A literal the walker reads (bytes, doubles and unsigned ints are CEL's).
@@ -574,13 +694,15 @@ mod tests {
         let program = cel::Program::compile(source).unwrap();
         let mut resource = Resource::new("r-1", "aws.s3.bucket", "111111111111", "us-east-1");
         resource.properties = properties;
-        let now = "2026-06-01T00:00:00Z".parse().unwrap();
-        let direct = evaluate(
-            program.expression(),
-            &resource,
-            &json!({"keys": ["a"]}),
-            now,
-        );
+        let inventory = Inventory::new(vec![resource.clone()], vec![], vec![]).unwrap();
+        let settings = json!({"keys": ["a"]});
+        let scope = Scope {
+            inventory: &inventory,
+            subject: 0,
+            settings: &settings,
+            now: "2026-06-01T00:00:00Z".parse().unwrap(),
+        };
+        let direct = evaluate(program.expression(), scope);
         let env = std::sync::Arc::new(cel::Env::stdlib());
         let mut root = cel::Context::with_env(env);
         root.add_variable_from_value(

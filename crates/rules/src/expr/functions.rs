@@ -111,6 +111,16 @@ pub(crate) fn reset_touched() {
     RAISED.with(|r| r.set(None));
 }
 
+/// How many related resources the current evaluation has recorded so far.
+pub(crate) fn touched_len() -> usize {
+    TOUCHED.with(|t| t.borrow().len())
+}
+
+/// Forgets the related resources recorded after the first `len`.
+pub(crate) fn untouch_to(len: usize) {
+    TOUCHED.with(|t| t.borrow_mut().truncate(len));
+}
+
 /// Takes the record of related resources after an evaluation.
 pub(crate) fn take_touched() -> Vec<ResourceIdx> {
     TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()))

@@ -5,7 +5,7 @@
 pub(crate) mod attack;
 mod catalogue;
 pub(crate) mod convert;
-mod direct;
+pub(crate) mod direct;
 pub(crate) mod escalation;
 pub(crate) mod functions;
 pub(crate) mod native;
@@ -109,13 +109,8 @@ impl Expr {
 
     /// The condition's value over `resource` read straight from its JSON, when that
     /// is plainly what CEL would say; `None` when CEL must run (see [`direct`]).
-    pub(crate) fn decide(
-        &self,
-        resource: &vigil_inventory::Resource,
-        settings: &serde_json::Value,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Option<bool> {
-        direct::evaluate(self.program.expression(), resource, settings, now)
+    pub(crate) fn decide(&self, scope: direct::Scope<'_>) -> Option<bool> {
+        direct::evaluate(self.program.expression(), scope)
     }
 
     /// Runs the condition in `scope`, on the fast path unless `plain`.
