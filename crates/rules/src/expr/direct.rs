@@ -483,19 +483,22 @@ impl<'a> Walker<'a> {
             ("opens_any_port", None, [rule, ports]) => {
                 let rule = self.eval(rule)?;
                 let (protocol, from, to) = rule_ports(&rule)?;
-                let ports: Vec<i64> = match self.eval(ports)? {
-                    V::Literal(items) => items
-                        .iter()
-                        .map(|i| match &i.expr {
-                            Ast::Literal(LiteralValue::Int(p)) => Some(*p.inner()),
-                            _ => None,
-                        })
-                        .collect::<Option<_>>()?,
-                    _ => return None,
+                let V::Literal(items) = self.eval(ports)? else {
+                    return None;
                 };
+                let port = |i: &IdedExpr| match &i.expr {
+                    Ast::Literal(LiteralValue::Int(p)) => Some(*p.inner()),
+                    _ => None,
+                };
+                // Every port must be an int literal (else CEL words the error) before
+                // any is tried.
+                if items.iter().any(|i| port(i).is_none()) {
+                    return None;
+                }
                 Some(V::Bool(
-                    ports
-                        .into_iter()
+                    items
+                        .iter()
+                        .filter_map(port)
                         .any(|p| net::opens_port(protocol, from, to, p)),
                 ))
             }
@@ -630,8 +633,32 @@ const MAX_BLOCKS: usize = 4096;
 thread_local! {
     /// `cidr_is_internet` by text: security-group rules test the same few blocks on
     /// every ingress entry, and parsing one costs more than looking it up.
-    static INTERNET: RefCell<HashMap<Box<str>, Result<bool, String>>> =
-        RefCell::new(HashMap::new());
+    static INTERNET: RefCell<HashMap<Box<str>, Result<bool, String>, Fnv>> =
+        RefCell::new(HashMap::default());
+}
+
+/// FNV-1a: the blocks are short strings from our own inventory, where SipHash's
+/// resistance to chosen keys buys nothing and costs more than the lookup it guards.
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
+#[derive(Debug)]
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// [`net::is_internet`], remembered per thread.
