@@ -359,6 +359,11 @@ fn main() {
     );
     println!("  evaluation time:  {secs:.3} s wall, {cpu:.2} s CPU");
     println!(
+        "  left to CEL:      {} condition runs the direct walker did not decide ({:.1}% of evaluations)",
+        stats.by_cel,
+        stats.by_cel as f64 * 100.0 / stats.evaluations.max(1) as f64
+    );
+    println!(
         "  resources/s:      {:.0}",
         ctx.inventory().len() as f64 / secs
     );
@@ -415,13 +420,18 @@ fn main() {
 /// scan are already built by the full pass, so this is the per-evaluation cost).
 fn per_rule(rules: &RuleSet, ctx: &EvalContext, top: usize) -> String {
     use std::fmt::Write;
-    let mut timings: Vec<(f64, &str, usize)> = rules
+    let mut timings: Vec<(f64, &str, usize, usize)> = rules
         .rules()
         .iter()
         .map(|rule| {
             let t = Instant::now();
             let (_, s) = vigil_rules::evaluate_where(rules, ctx, |r| r.id() == rule.id());
-            (t.elapsed().as_secs_f64(), rule.id(), s.evaluations)
+            (
+                t.elapsed().as_secs_f64(),
+                rule.id(),
+                s.evaluations,
+                s.by_cel,
+            )
         })
         .collect();
     timings.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -434,10 +444,16 @@ fn per_rule(rules: &RuleSet, ctx: &EvalContext, top: usize) -> String {
         total * 1e3 / timings.len().max(1) as f64,
         total * 1e6 / evals.max(1) as f64
     );
-    for (t, id, n) in timings.iter().take(top) {
+    let by_cel = timings.iter().filter(|t| t.3 > 0).count();
+    let _ = writeln!(
+        out,
+        "  rules CEL decides on some resource: {by_cel} of {}",
+        timings.len()
+    );
+    for (t, id, n, cel) in timings.iter().take(top) {
         let _ = writeln!(
             out,
-            "    {:>8.1} ms {n:>7} evals {:>7.2} µs/eval  {id}",
+            "    {:>8.1} ms {n:>7} evals {cel:>7} by CEL {:>7.2} µs/eval  {id}",
             t * 1e3,
             t * 1e6 / (*n).max(1) as f64
         );
