@@ -53,6 +53,8 @@ enum V<'a> {
     Res(ResourceIdx),
     /// The resources a graph helper returned.
     Resources(Rc<[ResourceIdx]>),
+    /// A list built while walking (what `filter` gathers), its items evaluated.
+    List(Rc<Vec<V<'a>>>),
 }
 
 /// What a value is, once JSON numbers are read as CEL reads them.
@@ -91,7 +93,8 @@ fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
         | V::MapLiteral(_)
         | V::Texts(_)
         | V::Res(_)
-        | V::Resources(_) => Kind::Other,
+        | V::Resources(_)
+        | V::List(_) => Kind::Other,
     }
 }
 
@@ -199,6 +202,10 @@ impl<'a> Walker<'a> {
                     }
                     V::Resources(list) => {
                         listed = list.iter().map(|&idx| V::Res(idx)).collect();
+                        &mut listed.iter().cloned()
+                    }
+                    V::List(list) => {
+                        listed = list.to_vec();
                         &mut listed.iter().cloned()
                     }
                     _ => return None,
@@ -405,6 +412,13 @@ impl<'a> Walker<'a> {
                         let key = text(&item)?;
                         Some(V::Bool(list.iter().any(|s| s == key)))
                     }
+                    V::List(list) => {
+                        let mut found = false;
+                        for i in list.iter() {
+                            found |= equal(&item, i)?;
+                        }
+                        Some(V::Bool(found))
+                    }
                     _ => None,
                 }
             }
@@ -420,6 +434,11 @@ impl<'a> Walker<'a> {
             }
             (op::ADD, None, [a, b]) => {
                 let (a, b) = (self.eval(a)?, self.eval(b)?);
+                // Lists: what `filter` (and `map`) gather, `accu + [item]`.
+                if let (Some(mut joined), Some(more)) = (self.items(&a), self.items(&b)) {
+                    joined.extend(more);
+                    return Some(V::List(Rc::new(joined)));
+                }
                 match (kind(&a), kind(&b)) {
                     // Overflow is an error in CEL: left to it.
                     (Kind::Int(a), Kind::Int(b)) => a.checked_add(b).map(V::Int),
@@ -452,11 +471,14 @@ impl<'a> Walker<'a> {
             ("related" | "related_from" | "resources" | "regional", None, _) => {
                 self.graph(name, args)
             }
-            ("size", None, [a]) => match self.eval(a)? {
+            ("size", None, [a]) | ("size", Some(a), []) => match self.eval(a)? {
                 V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
                 V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
                 V::Texts(list) => Some(V::Int(list.len() as i64)),
                 V::Resources(list) => Some(V::Int(list.len() as i64)),
+                V::List(list) => Some(V::Int(list.len() as i64)),
+                // CEL builds the list first: an item that fails fails `size`.
+                literal @ V::Literal(_) => Some(V::Int(self.items(&literal)?.len() as i64)),
                 _ => None,
             },
             ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
@@ -554,6 +576,16 @@ impl<'a> Walker<'a> {
                         .into(),
                 ))
             }
+            _ => None,
+        }
+    }
+
+    /// The items of a list literal (each evaluated, as CEL builds it) or of a list
+    /// built here; `None` for anything else.
+    fn items(&mut self, list: &V<'a>) -> Option<Vec<V<'a>>> {
+        match list {
+            V::Literal(items) => items.iter().map(|i| self.eval(i)).collect(),
+            V::List(list) => Some(list.to_vec()),
             _ => None,
         }
     }
@@ -708,8 +740,17 @@ fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
         (Kind::Str(a), Kind::Str(b)) => Some(a == b),
         (Kind::Null, Kind::Bool(_) | Kind::Int(_) | Kind::Str(_) | Kind::Double)
         | (Kind::Bool(_) | Kind::Int(_) | Kind::Str(_) | Kind::Double, Kind::Null) => Some(false),
+        // `null` against a map or list read from the resource: a different type,
+        // unequal (the shape `properties.encryption != null`).
+        (Kind::Null, Kind::Other) if is_container(b) => Some(false),
+        (Kind::Other, Kind::Null) if is_container(a) => Some(false),
         _ => None,
     }
+}
+
+/// A JSON object or array from the resource.
+fn is_container(v: &V<'_>) -> bool {
+    matches!(v, V::Json(Json::Object(_) | Json::Array(_)))
 }
 
 #[cfg(test)]
@@ -773,6 +814,10 @@ mod tests {
             r#"properties.a + "-" + resource.region == "x-us-east-1""#,
             r#"properties.n + 1 == 4 && -properties.n == -3 && properties.n - 5 == -2"#,
             r#"properties.a.matches("^x$") && !resource.region.matches("^eu-")"#,
+            "properties.m != null && properties.l != null && !(null == properties.m)",
+            "size(properties.l.filter(i, i > 1)) == 1 && properties.l.filter(i, i > 5).size() == 0",
+            "properties.l.filter(i, i < 2).all(i, i == 1) && 2 in properties.l.filter(i, i > 1)",
+            "size([1, properties.n]) == 2 && properties.l.map(i, i + 1).exists(i, i == 3)",
         ] {
             let (direct, cel) = both(source, p.clone());
             match direct {
@@ -791,6 +836,7 @@ mod tests {
             r#"{"x": 1, "x": 2}["x"] == 2"#,
             "properties.l + [3] == [1, 2, 3]",
             "9223372036854775807 + properties.n > 0",
+            "size([1, properties.missing]) == 2",
         ] {
             assert_eq!(both(source, p.clone()).0, None, "{source}");
         }
