@@ -40,6 +40,7 @@
 //! account, a bucket whose policy is public admits no one from outside the account.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -47,13 +48,13 @@ use serde_json::Value;
 use vigil_inventory::{Inventory, ResourceIdx};
 
 use super::Analysis;
-use super::engine::{Outcome, Policies, slim};
-use super::estate::{Estate, may_cover, trust_names};
+use super::engine::{Outcome, Policies, resource_insensitive, slim};
+use super::estate::{Estate, TrustNames, may_cover, trust_names};
 use crate::access::{
     Decision, NamedPolicy, Principal, PrincipalKind, Request, RequestContext, ResourceKind,
     evaluate,
 };
-use crate::helpers::iam::Policy;
+use crate::helpers::iam::{Patterns, Policy};
 
 /// The actions asked, one read and one write per kind of data store.
 pub const ACTIONS: &[&str] = &[
@@ -86,6 +87,7 @@ impl Access {
 
 /// A kind of data store: its type, the actions that read and write it, how its
 /// policy takes part.
+#[derive(Debug)]
 struct Store {
     resource_type: &'static str,
     read: &'static str,
@@ -140,46 +142,88 @@ pub struct Grant {
     pub depends_on: Vec<String>,
 }
 
-/// Who can read and write every data store of an inventory.
-#[derive(Debug, Default)]
+/// Who can read and write every data store of an inventory. Each store's inputs (its
+/// policy, who it names, its key) are read when the analysis is made; the grants of a
+/// store are worked out the first time they are asked for and kept, so a scan pays
+/// for the stores its rules ask about (those classified as sensitive), not for every
+/// bucket of the organisation.
+#[derive(Debug)]
 pub struct DataAccess {
-    by_resource: HashMap<ResourceIdx, Result<Vec<Grant>, String>>,
-    by_principal: HashMap<String, Vec<Grant>>,
+    estate: Arc<Estate>,
+    stores: HashMap<ResourceIdx, Result<Prepared, String>>,
+    by_resource: HashMap<ResourceIdx, OnceLock<Result<Vec<Grant>, String>>>,
+    by_principal: OnceLock<HashMap<String, Vec<Grant>>>,
+    /// Engine answers shared by stores that cannot tell them apart (see [`Class`]).
+    memo: Mutex<HashMap<(u32, u8, u64), Outcome>>,
 }
 
 impl DataAccess {
     pub fn new(inventory: &Inventory, analysis: &Analysis) -> DataAccess {
-        let estate = analysis.estate();
         let stores: Vec<ResourceIdx> = STORES
             .iter()
             .flat_map(|s| inventory.of_type(s.resource_type).iter().copied())
             .collect();
-        let by_resource: HashMap<ResourceIdx, Result<Vec<Grant>, String>> = stores
+        let stores: HashMap<ResourceIdx, Result<Prepared, String>> = stores
             .par_iter()
-            .map(|&i| (i, grants(inventory, estate, i)))
+            .map(|&i| (i, prepare(inventory, i)))
             .collect();
-        let mut by_principal: HashMap<String, Vec<Grant>> = HashMap::new();
-        for g in by_resource.values().flatten().flatten() {
-            by_principal
-                .entry(g.principal.clone())
-                .or_default()
-                .push(g.clone());
-        }
+        let by_resource = stores.keys().map(|&i| (i, OnceLock::new())).collect();
         DataAccess {
+            estate: analysis.shared_estate(),
+            stores,
             by_resource,
-            by_principal,
+            by_principal: OnceLock::new(),
+            memo: Mutex::new(HashMap::new()),
         }
     }
 
     /// Who can read or write the store; an error when its policy was not collected.
     pub fn of_resource(&self, idx: ResourceIdx) -> Option<&Result<Vec<Grant>, String>> {
-        self.by_resource.get(&idx)
+        let cell = self.by_resource.get(&idx)?;
+        Some(cell.get_or_init(|| self.work_out(idx)))
+    }
+
+    /// The store's grants, worked out now and not kept (for a caller that walks every
+    /// store once, such as the benchmark).
+    pub fn grants_now(&self, idx: ResourceIdx) -> Option<Result<Vec<Grant>, String>> {
+        match self.by_resource.get(&idx)?.get() {
+            Some(done) => Some(done.clone()),
+            None => Some(self.work_out(idx)),
+        }
+    }
+
+    fn work_out(&self, idx: ResourceIdx) -> Result<Vec<Grant>, String> {
+        match self.stores.get(&idx) {
+            Some(Ok(prepared)) => Ok(grants(&self.estate, prepared, &self.memo)),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("not a data store".to_owned()),
+        }
     }
 
     /// What the principal can read or write (stores whose policy was not collected
-    /// are not listed).
+    /// are not listed). The first call works out every store.
     pub fn of_principal(&self, arn: &str) -> &[Grant] {
-        self.by_principal.get(arn).map_or(&[], Vec::as_slice)
+        let all = self.by_principal.get_or_init(|| {
+            let idxs: Vec<ResourceIdx> = self.by_resource.keys().copied().collect();
+            idxs.par_iter().for_each(|&i| {
+                self.of_resource(i);
+            });
+            let mut by_principal: HashMap<String, Vec<Grant>> = HashMap::new();
+            for g in self
+                .by_resource
+                .values()
+                .filter_map(OnceLock::get)
+                .flatten()
+                .flatten()
+            {
+                by_principal
+                    .entry(g.principal.clone())
+                    .or_default()
+                    .push(g.clone());
+            }
+            by_principal
+        });
+        all.get(arn).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -202,7 +246,61 @@ fn stand_in(arn: &str) -> Principal {
         ))
 }
 
-fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Grant>, String> {
+/// A store's inputs, read from the inventory once.
+#[derive(Debug)]
+struct Prepared {
+    id: String,
+    /// What a read or write is asked on (an object of a bucket, the secret, the key).
+    target: String,
+    account: String,
+    store: &'static Store,
+    policy: Option<NamedPolicy>,
+    names: Option<TrustNames>,
+    /// S3 Block Public Access keeps everyone outside the account out.
+    restricted: bool,
+    /// A secret's key.
+    key: Option<SecretKey>,
+    secret_arn: String,
+    region: String,
+    /// Stores of the same class get the same answer for a principal whose statements
+    /// about the action are resource-insensitive; `None` when the store's own policy
+    /// names resources or conditions on them.
+    class: Option<u64>,
+}
+
+/// A hash of what decides a request apart from the principal and the target: store
+/// type, account, region, and the policy's text. Only for policies whose statements
+/// all say `Resource: "*"` (or none) and whose conditions read no resource or
+/// encryption-context key.
+fn class_of(store: &Store, account: &str, region: &str, doc: Option<&Value>) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    if let Some(doc) = doc {
+        let policy = Policy::from_value(doc).ok()?;
+        if !policy_insensitive(&policy) {
+            return None;
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    store.resource_type.hash(&mut h);
+    account.hash(&mut h);
+    region.hash(&mut h);
+    doc.map(Value::to_string).hash(&mut h);
+    Some(h.finish())
+}
+
+fn policy_insensitive(policy: &Policy) -> bool {
+    policy.statements.iter().all(|s| {
+        matches!(&s.resources, Patterns::Absent)
+            || matches!(&s.resources, Patterns::Only(list) if list.iter().all(|r| r == "*"))
+    }) && policy.statements.iter().all(|s| {
+        s.conditions.iter().all(|c| {
+            let key = c.key.to_ascii_lowercase();
+            !key.contains("resource") && !key.contains("arn") && !key.contains("encryptioncontext")
+        })
+    })
+}
+
+fn prepare(inv: &Inventory, idx: ResourceIdx) -> Result<Prepared, String> {
     let r = inv.resource(idx);
     let store = STORES
         .iter()
@@ -215,18 +313,21 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
     } else {
         arn.clone()
     };
-    let policy = match r.properties.get("policy") {
+    let (policy, doc) = match r.properties.get("policy") {
         None => {
             return Err(format!(
                 "the resource policy of {} was not collected: it can grant or deny on its own",
                 r.id
             ));
         }
-        Some(Value::Null) => None,
-        Some(doc) => Some(
-            Policy::from_value(doc)
-                .map(|p| NamedPolicy::inline(format!("policy of {}", r.id), p))
-                .map_err(|e| format!("the policy of {} does not parse: {e}", r.id))?,
+        Some(Value::Null) => (None, None),
+        Some(doc) => (
+            Some(
+                Policy::from_value(doc)
+                    .map(|p| NamedPolicy::inline(format!("policy of {}", r.id), p))
+                    .map_err(|e| format!("the policy of {} does not parse: {e}", r.id))?,
+            ),
+            Some(doc),
         ),
     };
     let names = policy.as_ref().map(|p| trust_names(&p.document));
@@ -243,8 +344,45 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                         == Value::Bool(true)
                 }));
     let key = (r.resource_type == "aws.secretsmanager.secret").then(|| secret_key(inv, idx));
+    Ok(Prepared {
+        id: r.id.clone(),
+        target,
+        account: r.account.clone(),
+        store,
+        class: class_of(store, &r.account, &r.region, doc),
+        policy,
+        names,
+        restricted,
+        key,
+        secret_arn: arn,
+        region: r.region.clone(),
+    })
+}
+
+/// The engine's answer, shared through the memo when neither the principal's
+/// statements about the action nor the store tell stores of the class apart.
+fn memoised(
+    memo: &Mutex<HashMap<(u32, u8, u64), Outcome>>,
+    key: Option<(u32, u8, u64)>,
+    work: impl FnOnce() -> Outcome,
+) -> Outcome {
+    let Some(key) = key else { return work() };
+    if let Some(hit) = memo.lock().expect("memo lock").get(&key) {
+        return hit.clone();
+    }
+    let out = work();
+    memo.lock().expect("memo lock").insert(key, out.clone());
+    out
+}
+
+fn grants(
+    estate: &Estate,
+    p: &Prepared,
+    memo: &Mutex<HashMap<(u32, u8, u64), Outcome>>,
+) -> Vec<Grant> {
+    let r_account = p.account.as_str();
     let mut out = Vec::new();
-    for (access, action) in [(Access::Read, store.read), (Access::Write, store.write)] {
+    for (access, action) in [(Access::Read, p.store.read), (Access::Write, p.store.write)] {
         let bit = estate.table.bit(action);
         let key_action = match access {
             Access::Read => "kms:Decrypt",
@@ -253,29 +391,27 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
         let key_bit = estate.table.bit(key_action);
         let may = |i: usize| {
             let n = &estate.nodes[i];
-            n.error.is_none() && n.allow & (1 << bit) != 0 && may_cover(&n.identity, bit, &target)
+            n.error.is_none() && n.allow & (1 << bit) != 0 && may_cover(&n.identity, bit, &p.target)
         };
         let mut candidates: Vec<usize> = estate
             .users_in
-            .get(&r.account)
+            .get(r_account)
             .into_iter()
-            .chain(estate.roles_in.get(&r.account))
+            .chain(estate.roles_in.get(r_account))
             .flatten()
             .copied()
             .filter(|&i| may(i))
             .collect();
         let mut stand_ins: Vec<String> = Vec::new();
-        if let Some(n) = &names {
+        if let Some(n) = &p.names {
             for a in &n.arns {
                 match estate.by_arn.get(a) {
                     Some(&i) => candidates.push(i),
-                    None if a.split(':').nth(4) != Some(r.account.as_str()) => {
-                        stand_ins.push(a.clone())
-                    }
+                    None if a.split(':').nth(4) != Some(r_account) => stand_ins.push(a.clone()),
                     None => {}
                 }
             }
-            for account in n.accounts.iter().filter(|a| **a != r.account) {
+            for account in n.accounts.iter().filter(|a| **a != r_account) {
                 candidates.extend(
                     estate
                         .users_in
@@ -299,28 +435,28 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
             // keys' among them) test it.
             let context =
                 RequestContext::new().with("kms:CallerAccount", principal.account.clone());
-            let mut request = Request::new(action, &target)
-                .in_account(&r.account)
-                .of_kind(store.kind)
+            let mut request = Request::new(action, &p.target)
+                .in_account(r_account)
+                .of_kind(p.store.kind)
                 .with_context(&context);
-            if let Some(p) = &policy {
-                request = request.with_resource_policy(p);
+            if let Some(policy) = &p.policy {
+                request = request.with_resource_policy(policy);
             }
             Outcome::of(&evaluate(principal, &request))
         };
         let mut record = |who: String, account: &str, outcome: Outcome| {
-            let external = account != r.account;
-            if outcome.decision.is_denied() || (external && restricted) {
+            let external = account != r_account;
+            if outcome.decision.is_denied() || (external && p.restricted) {
                 return;
             }
             out.push(Grant {
                 principal: who,
-                resource: r.id.clone(),
+                resource: p.id.clone(),
                 access,
                 action: action.to_owned(),
                 decision: outcome.decision,
                 external,
-                key: key.as_ref().and_then(SecretKey::arn),
+                key: p.key.as_ref().and_then(SecretKey::arn),
                 depends_on: outcome.why,
             });
         };
@@ -330,12 +466,22 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                 continue;
             }
             let principal = slim(node, Policies::of(node), bit);
-            let mut outcome = ask(&principal);
-            if let Some(k) = &key
+            let shared = p
+                .class
+                .filter(|_| resource_insensitive(&principal))
+                .map(|c| (i as u32, bit as u8, c));
+            let mut outcome = memoised(memo, shared, || ask(&principal));
+            if let Some(k) = &p.key
                 && !outcome.decision.is_denied()
             {
                 let principal = slim(node, Policies::of(node), key_bit);
-                outcome = outcome.and(k.decide(&principal, key_action, r));
+                let shared = k
+                    .class(&p.region)
+                    .filter(|_| resource_insensitive(&principal))
+                    .map(|c| (i as u32, key_bit as u8, c));
+                outcome = outcome.and(memoised(memo, shared, || {
+                    k.decide(&principal, key_action, p)
+                }));
             }
             record(node.arn.clone(), &node.account, outcome);
         }
@@ -355,15 +501,15 @@ fn grants(inv: &Inventory, estate: &Estate, idx: ResourceIdx) -> Result<Vec<Gran
                 continue;
             }
             let mut outcome = ask(&principal);
-            if let Some(k) = &key
+            if let Some(k) = &p.key
                 && !outcome.decision.is_denied()
             {
-                outcome = outcome.and(k.decide(&principal, key_action, r));
+                outcome = outcome.and(k.decide(&principal, key_action, p));
             }
             record(who, &account, outcome);
         }
     }
-    Ok(out)
+    out
 }
 
 /// The KMS key a secret's value is encrypted under.
@@ -378,12 +524,29 @@ enum SecretKey {
         arn: String,
         account: String,
         policy: NamedPolicy,
+        /// See [`Prepared::class`]: keys whose policies cannot tell them apart.
+        class: Option<u64>,
     },
     /// A key whose policy Vigil does not have, and why.
     Unknown { arn: Option<String>, why: String },
 }
 
 impl SecretKey {
+    /// The class of the key's decisions (the secret's region enters through
+    /// `kms:ViaService`).
+    fn class(&self, region: &str) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        match self {
+            SecretKey::Key { class: Some(c), .. } => {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                c.hash(&mut h);
+                region.hash(&mut h);
+                Some(h.finish())
+            }
+            _ => None,
+        }
+    }
+
     fn arn(&self) -> Option<String> {
         match self {
             SecretKey::AwsManaged => None,
@@ -394,12 +557,7 @@ impl SecretKey {
 
     /// May the principal have Secrets Manager use the key for it (`kms:Decrypt` to
     /// read, `kms:GenerateDataKey` to write)?
-    fn decide(
-        &self,
-        principal: &Principal,
-        action: &str,
-        secret: &vigil_inventory::Resource,
-    ) -> Outcome {
+    fn decide(&self, principal: &Principal, action: &str, secret: &Prepared) -> Outcome {
         match self {
             SecretKey::AwsManaged if principal.account == secret.account => Outcome::allowed(),
             SecretKey::AwsManaged => Outcome::denied(),
@@ -408,8 +566,9 @@ impl SecretKey {
                 arn,
                 account,
                 policy,
+                ..
             } => {
-                let secret_arn = secret.properties["arn"].as_str().unwrap_or(&secret.id);
+                let secret_arn = secret.secret_arn.as_str();
                 let context = RequestContext::new()
                     .with("kms:CallerAccount", principal.account.clone())
                     .with(
@@ -479,6 +638,14 @@ fn secret_key(inv: &Inventory, idx: ResourceIdx) -> SecretKey {
     match key.properties.get("policy") {
         Some(doc) if !doc.is_null() => match Policy::from_value(doc) {
             Ok(p) => SecretKey::Key {
+                class: policy_insensitive(&p).then(|| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    "kms-key-of-a-secret".hash(&mut h);
+                    key.account.hash(&mut h);
+                    doc.to_string().hash(&mut h);
+                    h.finish()
+                }),
                 arn,
                 account: key.account.clone(),
                 policy: NamedPolicy::inline(format!("key policy of {}", key.id), p),

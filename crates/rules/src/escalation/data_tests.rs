@@ -389,3 +389,58 @@ fn the_scps_of_the_readers_account_apply() {
         [(arn(A, "app"), Decision::Conditional)]
     );
 }
+
+/// Stores that nothing tells apart share an engine answer for a principal whose
+/// statements all say `Resource: "*"`, never for one whose statements name a store:
+/// `star` reads both buckets, `one` only the bucket it names; and the grants of a store
+/// are the same whether asked first or after the other's.
+#[test]
+fn shared_answers_never_cross_a_resource_scope() {
+    let bucket = |name: &str| {
+        Resource::new(format!("arn:aws:s3:::{name}"), "aws.s3.bucket", A, "global")
+            .with_property("policy", Value::Null)
+            .with_property("policy_is_public", json!(false))
+            .with_property("public_access_block", Value::Null)
+    };
+    let resources = super::fixtures::standalone_accounts(vec![
+        role(
+            A,
+            "star",
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]),
+        ),
+        role(
+            A,
+            "one",
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::alpha/*"}]),
+        ),
+        bucket("alpha"),
+        bucket("beta"),
+    ]);
+    let inventory = Inventory::new(resources, vec![], vec![]).unwrap();
+    let analysis = Analysis::new(&inventory).unwrap();
+    let readers = |data: &DataAccess, name: &str| {
+        let idx = inventory.index_of(&format!("arn:aws:s3:::{name}")).unwrap();
+        who(
+            data.of_resource(idx).unwrap().as_ref().unwrap(),
+            Access::Read,
+        )
+    };
+    for order in [["alpha", "beta"], ["beta", "alpha"]] {
+        let data = DataAccess::new(&inventory, &analysis);
+        for name in order {
+            readers(&data, name);
+        }
+        assert_eq!(
+            readers(&data, "alpha"),
+            [
+                (arn(A, "one"), Decision::Allowed),
+                (arn(A, "star"), Decision::Allowed)
+            ]
+        );
+        assert_eq!(
+            readers(&data, "beta"),
+            [(arn(A, "star"), Decision::Allowed)]
+        );
+        assert_eq!(data.of_principal(&arn(A, "one")).len(), 1);
+    }
+}

@@ -179,14 +179,16 @@ pub(crate) fn scp_admits_admin(estate: &Estate, account: &str, scps: &Scps) -> O
 }
 
 /// Does the action's answer for this principal not depend on which resource of an
-/// account it is asked about? True when every statement about it names `Resource:
-/// "*"` and no condition reads a resource key, so one engine call answers for every
-/// target of the account.
+/// account it is asked about? True when every statement about it — identity policies,
+/// boundary and SCPs (a guardrail denying changes to one role names it) — names
+/// `Resource: "*"` and no condition reads a resource key, so one engine call answers
+/// for every target of the account.
 pub(crate) fn resource_insensitive(principal: &Principal) -> bool {
     principal
         .identity_policies
         .iter()
         .chain(principal.permissions_boundary.as_ref())
+        .chain(principal.scps.iter().flat_map(|l| &l.policies))
         .flat_map(|p| &p.document.statements)
         .all(|s| {
             matches!(&s.resources, Patterns::Only(list) if list.iter().all(|r| r == "*"))

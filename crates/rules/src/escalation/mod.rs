@@ -102,7 +102,7 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Analysis {
     catalogue: Catalogue,
-    estate: Estate,
+    estate: std::sync::Arc<Estate>,
     admin: Vec<Outcome>,
     assume: Vec<Vec<(u32, Outcome)>>,
     edges: Vec<Edge>,
@@ -210,7 +210,7 @@ impl Analysis {
         Ok(Analysis {
             by_target,
             catalogue,
-            estate,
+            estate: std::sync::Arc::new(estate),
             admin,
             assume,
             edges,
@@ -224,8 +224,8 @@ impl Analysis {
         self.stats
     }
 
-    pub(crate) fn estate(&self) -> &Estate {
-        &self.estate
+    pub(crate) fn shared_estate(&self) -> std::sync::Arc<Estate> {
+        std::sync::Arc::clone(&self.estate)
     }
 
     pub fn catalogue(&self) -> &Catalogue {

@@ -376,3 +376,45 @@ fn the_management_account_and_service_linked_roles_are_not_subject_to_scps() {
     );
     assert_eq!(analysis.admin(&linked), Some(Decision::Allowed));
 }
+
+/// An SCP that protects one user by its ARN: Alice may create access keys for every
+/// user (`Resource: "*"`), so her answer would be the same for every user of the
+/// account but for the SCP, which must keep the protected user out of her reach and
+/// leave the others in it.
+#[test]
+fn an_scp_naming_one_resource_is_decided_per_target() {
+    let bob = format!("arn:aws:iam::{MEMBER}:user/bob");
+    let breakglass = format!("arn:aws:iam::{MEMBER}:user/breakglass");
+    let analysis = analyse(
+        vec![
+            user(
+                MEMBER,
+                "alice",
+                json!([{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}]),
+            ),
+            user(MEMBER, "bob", json!([])),
+            user(MEMBER, "breakglass", json!([])),
+            member(
+                MEMBER,
+                vec![
+                    full_access(),
+                    scp(
+                        "p-protect-breakglass",
+                        json!([{"Effect": "Deny", "Action": "iam:*",
+                                "Resource": "arn:aws:iam::*:user/breakglass"}]),
+                    ),
+                ],
+            ),
+        ],
+        vec![],
+    );
+    let mut reached: Vec<String> = analysis
+        .escalations(&format!("arn:aws:iam::{MEMBER}:user/alice"))
+        .into_iter()
+        .filter(|e| e.method == "iam_create_access_key")
+        .map(|e| e.becomes)
+        .collect();
+    reached.sort();
+    assert_eq!(reached, [bob]);
+    assert!(!reached.contains(&breakglass));
+}
