@@ -1369,7 +1369,11 @@ fn explain_paths_shows_the_way_to_administrator_hop_by_hop() {
                                 "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
                                 "Action": "sts:AssumeRole"}]},
                             "inline_policies": [{"name": "self", "document": {"Statement": [
-                                {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": deployer}]}}]}}
+                                {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": deployer}]}}]}},
+            // Outside an organisation: no SCP applies (SCPs not known would make the
+            // paths conditional).
+            {"id": format!("arn:aws::{ACCOUNT}:account"), "type": "aws.account", "account": ACCOUNT,
+             "region": "global", "properties": {"organization": null}}
         ]
     });
     let path = write(dir.path(), "iam.snapshot.json", &snapshot.to_string());
