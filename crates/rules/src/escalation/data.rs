@@ -154,7 +154,7 @@ pub struct DataAccess {
     by_resource: HashMap<ResourceIdx, OnceLock<Result<Vec<Grant>, String>>>,
     by_principal: OnceLock<HashMap<String, Vec<Grant>>>,
     /// Engine answers shared by stores that cannot tell them apart (see [`Class`]).
-    memo: Mutex<HashMap<(u32, u8, u64), Outcome>>,
+    memo: Memo,
 }
 
 impl DataAccess {
@@ -173,7 +173,7 @@ impl DataAccess {
             stores,
             by_resource,
             by_principal: OnceLock::new(),
-            memo: Mutex::new(HashMap::new()),
+            memo: Memo::default(),
         }
     }
 
@@ -359,27 +359,69 @@ fn prepare(inv: &Inventory, idx: ResourceIdx) -> Result<Prepared, String> {
     })
 }
 
-/// The engine's answer, shared through the memo when neither the principal's
-/// statements about the action nor the store tell stores of the class apart.
-fn memoised(
-    memo: &Mutex<HashMap<(u32, u8, u64), Outcome>>,
-    key: Option<(u32, u8, u64)>,
-    work: impl FnOnce() -> Outcome,
-) -> Outcome {
-    let Some(key) = key else { return work() };
-    if let Some(hit) = memo.lock().expect("memo lock").get(&key) {
-        return hit.clone();
-    }
-    let out = work();
-    memo.lock().expect("memo lock").insert(key, out.clone());
-    out
+/// Engine answers shared between stores of a class ([`Prepared::class`]), for the
+/// principals whose statements about the action are resource-insensitive (known once
+/// per principal and action, so a hit costs no engine call and no cut-down principal).
+#[derive(Debug, Default)]
+struct Memo {
+    answers: Mutex<HashMap<(u32, u8, u64), Outcome>>,
+    insensitive: Mutex<HashMap<(u32, u8), bool>>,
 }
 
-fn grants(
-    estate: &Estate,
-    p: &Prepared,
-    memo: &Mutex<HashMap<(u32, u8, u64), Outcome>>,
-) -> Vec<Grant> {
+impl Memo {
+    /// The answer for principal `i` on the action with `bit`, from `work` over its
+    /// cut-down principal or from an earlier store of the same class.
+    fn answer(
+        &self,
+        estate: &Estate,
+        i: usize,
+        bit: usize,
+        class: Option<u64>,
+        work: impl FnOnce(&Principal) -> Outcome,
+    ) -> Outcome {
+        let node = &estate.nodes[i];
+        let Some(class) = class else {
+            return work(&slim(node, Policies::of(node), bit));
+        };
+        let key = (i as u32, bit as u8);
+        let known = self
+            .insensitive
+            .lock()
+            .expect("memo lock")
+            .get(&key)
+            .copied();
+        match known {
+            Some(true) => {
+                if let Some(hit) = self
+                    .answers
+                    .lock()
+                    .expect("memo lock")
+                    .get(&(key.0, key.1, class))
+                {
+                    return hit.clone();
+                }
+            }
+            Some(false) => return work(&slim(node, Policies::of(node), bit)),
+            None => {}
+        }
+        let principal = slim(node, Policies::of(node), bit);
+        let insensitive = resource_insensitive(&principal);
+        self.insensitive
+            .lock()
+            .expect("memo lock")
+            .insert(key, insensitive);
+        let out = work(&principal);
+        if insensitive {
+            self.answers
+                .lock()
+                .expect("memo lock")
+                .insert((key.0, key.1, class), out.clone());
+        }
+        out
+    }
+}
+
+fn grants(estate: &Estate, p: &Prepared, memo: &Memo) -> Vec<Grant> {
     let r_account = p.account.as_str();
     let mut out = Vec::new();
     for (access, action) in [(Access::Read, p.store.read), (Access::Write, p.store.write)] {
@@ -465,23 +507,16 @@ fn grants(
             if node.error.is_some() {
                 continue;
             }
-            let principal = slim(node, Policies::of(node), bit);
-            let shared = p
-                .class
-                .filter(|_| resource_insensitive(&principal))
-                .map(|c| (i as u32, bit as u8, c));
-            let mut outcome = memoised(memo, shared, || ask(&principal));
+            let mut outcome = memo.answer(estate, i, bit, p.class, |principal| ask(principal));
             if let Some(k) = &p.key
                 && !outcome.decision.is_denied()
             {
-                let principal = slim(node, Policies::of(node), key_bit);
-                let shared = k
-                    .class(&p.region)
-                    .filter(|_| resource_insensitive(&principal))
-                    .map(|c| (i as u32, key_bit as u8, c));
-                outcome = outcome.and(memoised(memo, shared, || {
-                    k.decide(&principal, key_action, p)
-                }));
+                outcome =
+                    outcome.and(
+                        memo.answer(estate, i, key_bit, k.class(&p.region), |principal| {
+                            k.decide(principal, key_action, p)
+                        }),
+                    );
             }
             record(node.arn.clone(), &node.account, outcome);
         }
