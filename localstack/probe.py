@@ -193,6 +193,40 @@ CALLS = [
     ("codebuild", "ListSourceCredentials", "codebuild", "list_source_credentials", {}, []),
     ("securitylake", "ListDataLakes", "securitylake", "list_data_lakes", {}, []),
     ("securitylake", "ListLogSources", "securitylake", "list_log_sources", {}, []),
+    # Issue 11, second wave (moto; seeded by seed_more.py).
+    ("dms", "DescribeReplicationInstances", "dms", "describe_replication_instances", {}, []),
+    ("dms", "DescribeEndpoints", "dms", "describe_endpoints", {}, []),
+    ("dms", "DescribeReplicationTasks", "dms", "describe_replication_tasks", {"WithoutSettings": False}, []),
+    ("network-firewall", "ListFirewalls", "network-firewall", "list_firewalls", {}, []),
+    ("network-firewall", "DescribeFirewall", "network-firewall", "describe_firewall",
+     {"FirewallArn": "__firewall__"}, []),
+    ("network-firewall", "DescribeLoggingConfiguration", "network-firewall", "describe_logging_configuration",
+     {"FirewallArn": "__firewall__"}, []),
+    ("network-firewall", "DescribeFirewallPolicy", "network-firewall", "describe_firewall_policy",
+     {"FirewallPolicyArn": "__firewall_policy__"}, []),
+    ("network-firewall", "DescribeRuleGroup", "network-firewall", "describe_rule_group",
+     {"RuleGroupArn": f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:stateless-rulegroup/none"}, []),
+    ("kafka", "ListClustersV2", "kafka", "list_clusters_v2", {}, []),
+    ("elasticmapreduce", "ListClusters", "emr", "list_clusters", {}, []),
+    ("elasticmapreduce", "DescribeCluster", "emr", "describe_cluster", {"ClusterId": "__emr_cluster__"}, []),
+    ("elasticmapreduce", "ListInstances", "emr", "list_instances",
+     {"ClusterId": "__emr_cluster__", "InstanceGroupTypes": ["MASTER"]}, []),
+    ("elasticmapreduce", "GetBlockPublicAccessConfiguration", "emr", "get_block_public_access_configuration", {}, []),
+    ("elasticmapreduce", "DescribeSecurityConfiguration", "emr", "describe_security_configuration",
+     {"Name": "good-emr-config-encrypted"}, []),
+    ("appsync", "ListGraphqlApis", "appsync", "list_graphql_apis", {}, []),
+    ("appsync", "GetApiCache", "appsync", "get_api_cache", {"apiId": "__graphql_api__"}, ["NotFoundException"]),
+    ("wafv2", "ListResourcesForWebACL", "wafv2", "list_resources_for_web_acl", {"WebACLArn": "__web_acl__"}, []),
+    ("athena", "ListWorkGroups", "athena", "list_work_groups", {}, []),
+    ("athena", "GetWorkGroup", "athena", "get_work_group", {"WorkGroup": "primary"}, []),
+    ("mq", "ListBrokers", "mq", "list_brokers", {}, []),
+    ("mq", "DescribeBroker", "mq", "describe_broker", {"BrokerId": "__broker__"}, ["NotFoundException"]),
+    ("transfer", "ListServers", "transfer", "list_servers", {}, []),
+    ("transfer", "DescribeServer", "transfer", "describe_server", {"ServerId": "__transfer_server__"},
+     ["ResourceNotFoundException"]),
+    ("firehose", "ListDeliveryStreams", "firehose", "list_delivery_streams", {}, []),
+    ("firehose", "DescribeDeliveryStream", "firehose", "describe_delivery_stream",
+     {"DeliveryStreamName": "good-firehose-encrypted"}, ["ResourceNotFoundException"]),
 ]
 
 
@@ -218,6 +252,20 @@ def fill(kwargs: dict) -> dict:
             v = seeded("good-security-tooling", "111111111111")
         elif v == "__backup_plan__":
             v = seeded("good-backup-plan", "none").rsplit(":", 1)[-1]
+        elif v == "__firewall__":
+            v = seeded("good-firewall-protected", f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall/none")
+        elif v == "__firewall_policy__":
+            v = seeded("good-firewall-policy", f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall-policy/none")
+        elif v == "__emr_cluster__":
+            v = seeded("good-emr-cluster-private", "j-NONE")
+        elif v == "__graphql_api__":
+            v = seeded("good-graphql-api-iam", "none").rsplit("/", 1)[-1]
+        elif v == "__web_acl__":
+            v = seeded("good-web-acl", f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/none/0")
+        elif v == "__broker__":
+            v = seeded("good-mq-broker-logged", "none").rsplit(":", 1)[-1]
+        elif v == "__transfer_server__":
+            v = seeded("good-transfer-sftp", "s-00000000000000000")
         out[k] = v
     return out
 

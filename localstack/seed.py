@@ -43,6 +43,8 @@ import boto3
 import botocore
 from botocore.config import Config
 
+import seed_more  # beside this file: DMS, Network Firewall, MSK, EMR, AppSync
+
 ACCOUNT = "000000000000"
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 STATE = os.environ.get("VIGIL_LOCALSTACK_STATE") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "state")
@@ -2054,6 +2056,7 @@ def main() -> int:
         seed_inspector()
         seed_breadth()
         seed_data_stores()
+        seed_more.seed(client, plant, good, ids, MOTO)
         seed_account_public_access_block()
         os.makedirs(STATE, exist_ok=True)
         with open(os.path.join(STATE, "seeded.json"), "w") as f:

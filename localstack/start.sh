@@ -147,6 +147,15 @@ export AWS_ENDPOINT_URL_AUTO_SCALING=$moto_url
 export AWS_ENDPOINT_URL_ELASTICACHE=$moto_url
 export AWS_ENDPOINT_URL_OPENSEARCH=$moto_url
 export AWS_ENDPOINT_URL_REDSHIFT=$moto_url
+export AWS_ENDPOINT_URL_DATABASE_MIGRATION_SERVICE=$moto_url
+export AWS_ENDPOINT_URL_NETWORK_FIREWALL=$moto_url
+export AWS_ENDPOINT_URL_KAFKA=$moto_url
+export AWS_ENDPOINT_URL_EMR=$moto_url
+export AWS_ENDPOINT_URL_APPSYNC=$moto_url
+export AWS_ENDPOINT_URL_ATHENA=$moto_url
+export AWS_ENDPOINT_URL_MQ=$moto_url
+export AWS_ENDPOINT_URL_TRANSFER=$moto_url
+export AWS_ENDPOINT_URL_FIREHOSE=$moto_url
 # Security Lake: neither emulates it (moto answers HTTP 500); it stays on LocalStack,
 # which answers 501 InternalFailure, so its type is a gap.
 # IAM Access Analyzer: neither emulates it; it stays on LocalStack, which answers

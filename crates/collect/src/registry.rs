@@ -72,4 +72,13 @@ pub const COLLECTORS: &[Collector] = &[
     services::route53::COLLECTOR,
     services::sfn::COLLECTOR,
     services::kinesis::COLLECTOR,
+    services::dms::COLLECTOR,
+    services::networkfirewall::COLLECTOR,
+    services::msk::COLLECTOR,
+    services::emr::COLLECTOR,
+    services::appsync::COLLECTOR,
+    services::athena::COLLECTOR,
+    services::mq::COLLECTOR,
+    services::transfer::COLLECTOR,
+    services::firehose::COLLECTOR,
 ];

@@ -300,6 +300,44 @@ pub const RESOURCE_TYPES: &[ResourceTypeInfo] = &[
         "Step Functions state machine with logging and tracing",
     ),
     regional("aws.kinesis.stream", "Kinesis data stream"),
+    regional(
+        "aws.dms.replication_instance",
+        "Database Migration Service replication instance",
+    ),
+    regional(
+        "aws.dms.endpoint",
+        "Database Migration Service source or target endpoint",
+    ),
+    regional(
+        "aws.dms.replication_task",
+        "Database Migration Service replication task with its logging settings",
+    ),
+    regional("aws.networkfirewall.firewall", "Network Firewall firewall"),
+    regional(
+        "aws.networkfirewall.firewall_policy",
+        "Network Firewall policy used by a firewall",
+    ),
+    regional(
+        "aws.networkfirewall.rule_group",
+        "Network Firewall stateless rule group used by a policy",
+    ),
+    regional(
+        "aws.kafka.cluster",
+        "MSK (Managed Streaming for Apache Kafka) cluster",
+    ),
+    regional("aws.emr.cluster", "EMR cluster (active states)"),
+    regional(
+        "aws.emr.security_configuration",
+        "EMR security configuration used by a cluster",
+    ),
+    regional("aws.appsync.graphql_api", "AppSync GraphQL API"),
+    regional("aws.athena.workgroup", "Athena workgroup"),
+    regional("aws.mq.broker", "Amazon MQ broker"),
+    regional("aws.transfer.server", "Transfer Family server"),
+    regional(
+        "aws.firehose.delivery_stream",
+        "Data Firehose delivery stream",
+    ),
 ];
 
 /// Every relation kind Vigil knows.
@@ -388,6 +426,8 @@ pub fn service_of_type(name: &str) -> Option<&'static str> {
         "account" | "region" => None,
         "ssmincidents" => Some("ssm-incidents"),
         "ssmcontacts" => Some("ssm-contacts"),
+        "networkfirewall" => Some("network-firewall"),
+        "emr" => Some("elasticmapreduce"),
         other => Some(other),
     }
 }
@@ -409,6 +449,7 @@ pub const SCOPE_PROPERTIES: &[(&str, &str, &str)] = &[
     ("aws.region", "ecr_registry_scanning", "ecr"),
     ("aws.region", "inspector", "inspector2"),
     ("aws.region", "inspector_coverage", "inspector2"),
+    ("aws.region", "emr_block_public_access", "elasticmapreduce"),
 ];
 
 /// The collector that writes `key` on nodes of `resource_type` (`aws.account`,

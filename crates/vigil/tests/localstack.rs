@@ -789,3 +789,79 @@ fn collector_log_lines_carry_one_collect_span_naming_their_own_service() {
         "{finished} collectors logged that they finished"
     );
 }
+
+/// A region where an account uses none of these services costs at most one call per
+/// service (issue 11): ECS lists task-definition families and Auto Scaling launch
+/// configurations only next to a cluster or group, DMS lists endpoints and tasks only
+/// next to an instance, Network Firewall and EMR read policies and security
+/// configurations by the names their firewalls and clusters give, and WAFv2 lists the
+/// CloudFront scope in us-east-1 only. EMR's one more call is its region setting (block
+/// public access), not a listing. moto answers every one of these calls, and nothing is
+/// seeded in eu-north-1.
+#[test]
+#[ignore = "needs LocalStack and moto running (tests/run starts them)"]
+fn an_unused_region_costs_one_listing_per_service() {
+    let services = [
+        "ecs",
+        "autoscaling",
+        "wafv2",
+        "dms",
+        "network-firewall",
+        "kafka",
+        "elasticmapreduce",
+        "appsync",
+        "mq",
+        "transfer",
+        "firehose",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    let out = vigil(&[
+        "collect",
+        "--quiet",
+        "--region",
+        "eu-north-1",
+        "--services",
+        &services.join(","),
+        "-o",
+        snapshot.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    assert_eq!(
+        snap["gaps"].as_array().map(Vec::len),
+        Some(0),
+        "every call must answer, or a short count proves nothing:\n{stdout}"
+    );
+    // (SDK service name) -> calls, from the `sent OPERATION CALLS REQUESTS  SERVICE` lines.
+    let mut by_service: std::collections::BTreeMap<String, (u64, Vec<String>)> = Default::default();
+    for line in stdout.lines() {
+        let Some(rest) = line.trim().strip_prefix("sent ") else {
+            continue;
+        };
+        let Some((head, service)) = rest.rsplit_once("  ") else {
+            continue;
+        };
+        let mut fields = head.split_whitespace();
+        let (Some(operation), Some(calls)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let calls: u64 = calls.parse().unwrap();
+        let entry = by_service.entry(service.trim().to_owned()).or_default();
+        entry.0 += calls;
+        entry.1.push(format!("{operation} x{calls}"));
+    }
+    by_service.remove("STS");
+    assert_eq!(
+        by_service.len(),
+        services.len(),
+        "one entry per collector expected: {by_service:?}"
+    );
+    for (service, (calls, operations)) in &by_service {
+        let allowed = if service == "EMR" { 2 } else { 1 };
+        assert!(
+            *calls <= allowed,
+            "{service} made {calls} calls in an unused region: {operations:?}"
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! Auto Scaling: groups (Availability Zones, load-balancer health checks, launch
 //! template or configuration) and launch configurations (IMDSv2, public IP addresses).
-//! User data is never stored.
+//! User data is never stored. Launch configurations are listed only in a region with
+//! at least one group (or whose group listing failed), so a region without Auto
+//! Scaling costs one call.
 //!
 //! Relations: group `uses` its launch configuration or launch template, `member_of` its
 //! subnets;
@@ -28,20 +30,26 @@ const LAUNCH_CONFIGURATION: &str = "aws.autoscaling.launch_configuration";
 
 async fn collect(ctx: Ctx) {
     let client = client!(ctx, aws_sdk_autoscaling);
-    let (groups, configurations) = futures::join!(
-        list_all!(
-            ctx,
-            "autoscaling:DescribeAutoScalingGroups",
-            &[GROUP],
-            client.describe_auto_scaling_groups()
-        ),
-        list_all!(
-            ctx,
-            "autoscaling:DescribeLaunchConfigurations",
-            &[LAUNCH_CONFIGURATION],
-            client.describe_launch_configurations()
-        ),
-    );
+    let groups = list_all!(
+        ctx,
+        "autoscaling:DescribeAutoScalingGroups",
+        &[GROUP],
+        client.describe_auto_scaling_groups()
+    )
+    .await;
+    // A launch configuration launches instances only through a group: in a region
+    // without groups they are not listed, so a region without Auto Scaling costs one
+    // call. When the group listing failed, they are still read.
+    if groups.as_ref().is_some_and(Vec::is_empty) {
+        return;
+    }
+    let configurations = list_all!(
+        ctx,
+        "autoscaling:DescribeLaunchConfigurations",
+        &[LAUNCH_CONFIGURATION],
+        client.describe_launch_configurations()
+    )
+    .await;
     for group in groups.into_iter().flatten() {
         if let Some(resource) = group_resource(&ctx, &group) {
             ctx.add(resource);

@@ -4,6 +4,10 @@
 //! read-only root filesystem, logging, and the *names* of plain environment variables —
 //! values are never stored: they are where credentials leak).
 //!
+//! Task-definition families are listed only in a region with at least one cluster
+//! (or whose cluster listing failed): a task definition no cluster can run launches
+//! nothing, and a region without ECS costs a single ListClusters.
+//!
 //! Relations: service `member_of` its cluster and its subnets, `uses` its task
 //! definition and security groups; task definition `uses` its task and execution roles.
 
@@ -38,15 +42,21 @@ const TASK_DEFINITION: &str = "aws.ecs.task_definition";
 
 async fn collect(ctx: Ctx) {
     let client = client!(ctx, aws_sdk_ecs);
+    let listed = list_all!(
+        ctx,
+        "ecs:ListClusters",
+        &[CLUSTER, SERVICE],
+        client.list_clusters()
+    )
+    .await;
+    // A task definition runs only in a cluster: in a region without clusters the
+    // families are not listed, so an account that does not use ECS costs one call per
+    // region. When the cluster listing failed, they are still read.
+    if listed.as_ref().is_some_and(Vec::is_empty) {
+        return;
+    }
     let clusters = async {
-        let Some(arns) = list_all!(
-            ctx,
-            "ecs:ListClusters",
-            &[CLUSTER, SERVICE],
-            client.list_clusters()
-        )
-        .await
-        else {
+        let Some(arns) = listed else {
             return;
         };
         // DescribeClusters takes up to 100 clusters a call.
