@@ -7,7 +7,7 @@ use chrono::Utc;
 use postgres::Row;
 use postgres::types::ToSql;
 
-use super::{Pg, ms, outbox};
+use super::{Pg, batch, ms, outbox};
 use crate::error::StoreError;
 use crate::findings::{
     FindingFilter, FindingRecord, FindingRow, ResultStatus, StatusFilter, Transition,
@@ -44,19 +44,6 @@ pub(crate) fn record_results(
     let stored = load_stored(pg, account)?;
     let events_at = Utc::now();
 
-    let insert = pg.prepare(
-        OP,
-        "findings",
-        "INSERT INTO findings (account, uid, rule_id, resource_id, resource_type, region,
-             severity, title, caf_component, waf_area, epics, result, state, first_seen,
-             last_seen, first_failed_at, resolved_at, reopened_count, last_scan_id,
-             last_error, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15,
-             NULL, 0, $16, $17, $18)
-         RETURNING id",
-    )?;
-    // As in SQLite: `resolved_at` is set only while RESOLVED, and COALESCE keeps the
-    // first resolution time across scans that find it resolved again.
     let update = pg.prepare(
         OP,
         "findings",
@@ -69,14 +56,12 @@ pub(crate) fn record_results(
              body = $18
          WHERE id = $1",
     )?;
-    let touch = pg.prepare(
-        OP,
-        "findings",
-        "UPDATE findings SET last_seen = $2, last_scan_id = $3, last_error = $4, body = $5
-         WHERE id = $1",
-    )?;
     let seen_at = ms(seen_at);
 
+    // First sightings and unchanged findings are written together after the loop
+    // (see `batch`); state changes, rare, row by row.
+    let mut inserts = batch::Inserts::default();
+    let mut touches = batch::Touches::default();
     let mut transitions = Vec::new();
     for finding in findings {
         let prior = stored.get(finding.uid.as_str());
@@ -99,50 +84,25 @@ pub(crate) fn record_results(
         let to_text = to.map(LifecycleState::as_str);
 
         match prior {
-            None => {
-                let id: i64 = pg
-                    .tx
-                    .query_one(
-                        &insert,
-                        &[
-                            &account,
-                            &finding.uid,
-                            &finding.rule_id,
-                            &finding.resource_id,
-                            &finding.resource_type,
-                            &finding.region,
-                            &finding.severity,
-                            &finding.title,
-                            &finding.caf_component,
-                            &finding.waf_area,
-                            &epics,
-                            &finding.status.as_str(),
-                            &to_text,
-                            &seen_at,
-                            &failed_at,
-                            &scan_id.0,
-                            &last_error,
-                            &body,
-                        ],
-                    )
-                    .and_then(|row| row.try_get(0))
-                    .map_err(pg.sql(OP, "findings"))?;
-                write_epics(pg, id, &finding.epics, false)?;
-            }
+            None => inserts.push(
+                finding,
+                batch::NewRow {
+                    epics,
+                    state: to_text,
+                    failed_at,
+                    last_error,
+                    body,
+                },
+            ),
             Some(prior)
                 if to == from
                     && finding.status == prior.result
                     && description(finding) == prior.description.each_ref().map(String::as_str) =>
             {
-                pg.tx
-                    .execute(
-                        &touch,
-                        &[&prior.id, &seen_at, &scan_id.0, &last_error, &body],
-                    )
-                    .map_err(pg.sql(OP, "findings"))?;
                 if prior.epics != epics {
                     write_epics(pg, prior.id, &finding.epics, true)?;
                 }
+                touches.push(prior.id, last_error, body);
             }
             Some(prior) => {
                 let reopened = i64::from(to == Some(LifecycleState::Reopened) && from != to);
@@ -193,6 +153,9 @@ pub(crate) fn record_results(
             transitions.push(transition);
         }
     }
+
+    inserts.write(pg, account, seen_at, scan_id)?;
+    touches.write(pg, seen_at, scan_id)?;
 
     // Resolution by absence, in row-id order, as in SQLite.
     let mut gone: Vec<(&str, &Stored)> = stored

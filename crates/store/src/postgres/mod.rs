@@ -24,6 +24,7 @@
 //! with them, and [`Store::mark_interrupted_scans`] only marks the scans whose holder
 //! keeps no live lease.
 
+mod batch;
 mod connect;
 mod drift;
 mod findings;
