@@ -225,6 +225,17 @@ fn run_case(rules: &RuleSet, rule: &Rule, case: Case) -> Result<(), String> {
         }
         Expect::Each(map) => {
             for (resource, want) in map {
+                // `NONE`: the rule must leave this resource unjudged (not applicable, or
+                // not decidable and so neither PASS nor FAIL).
+                if want == "NONE" {
+                    if let Some(f) = findings.iter().find(|f| f.resource.id == resource) {
+                        return Err(format!(
+                            "expected no finding for {resource}, got {}",
+                            describe(f)
+                        ));
+                    }
+                    continue;
+                }
                 let want =
                     Status::parse(&want).ok_or_else(|| format!("unknown status `{want}`"))?;
                 match findings.iter().find(|f| f.resource.id == resource) {

@@ -106,6 +106,11 @@ pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, Executi
     }
     let facts = serde_json::json!({
         "is_admin": analysis.admin(arn) == Some(crate::access::Decision::Allowed),
+        // An administrator unless something Vigil could not decide says otherwise (an
+        // SCP of an OU chain it did not collect, an MFA or source-IP condition): neither
+        // an administrator nor a principal that must escalate, so a rule can leave it
+        // unjudged instead of passing it on an empty path.
+        "is_admin_conditional": analysis.admin(arn) == Some(crate::access::Decision::Conditional),
         "path": path.as_ref().map(json),
         "active_access_key": analysis.has_active_access_key(arn),
         "assumable_from_outside": analysis.assumable_from_outside(arn),
