@@ -9,6 +9,7 @@
 pub mod compliance;
 pub mod coverage;
 pub mod csv_out;
+pub mod diff;
 pub mod html;
 pub mod junit;
 pub mod lifecycle;

@@ -8,6 +8,11 @@
 //! scan to the size of its evidence rather than 50,000 copies of the rule text. The
 //! rules travel with the scan (not looked up in the reader's rule pack) so a report
 //! says what the scanning Vigil checked, even after rules change.
+//!
+//! Version 2 adds every resource the scan saw, with its properties and their hash, so
+//! that `vigil diff` can say which resources changed and how. Version 1 files are
+//! still read (every report renders from them); only a comparison of resources needs
+//! version 2, and [`SavedScan::resources`] says so when a file lacks them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
@@ -15,16 +20,19 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use vigil_inventory::Inventory;
+use vigil_inventory::{Inventory, Resource};
 use vigil_rules::{Evidence, Finding, ResourceRef, RuleFile, Status};
 use vigil_score::{Attestations, Scorecard};
 
 use crate::coverage::AccountCoverage;
+use crate::diff::json::{canonical_json, sha256_hex};
 use crate::ocsf::ScanInfo;
 use crate::summary::SummaryInfo;
 
-/// Format marker of a saved scan; a reader refuses any other.
-pub const SAVED_SCAN_FORMAT: &str = "vigil.scan/v1";
+/// Format marker of the saved scans this Vigil writes.
+pub const SAVED_SCAN_FORMAT: &str = "vigil.scan/v2";
+/// The first format, without per-resource data; still read.
+pub const SAVED_SCAN_FORMAT_V1: &str = "vigil.scan/v1";
 
 /// Facts about the scan that findings do not carry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -126,6 +134,62 @@ pub struct SavedFinding {
     pub evidence: Evidence,
 }
 
+/// One resource as saved: what the snapshot held for it, and the SHA-256 of its
+/// canonical snapshot document (keys sorted), the same hash the store's drift keeps,
+/// so that an unchanged resource is told by its hash without reading its properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedResource {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub account: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub properties: serde_json::Value,
+    /// Lowercase hex SHA-256 of the canonical snapshot document.
+    pub hash: String,
+}
+
+impl SavedResource {
+    pub fn from_resource(resource: &Resource) -> SavedResource {
+        let mut saved = SavedResource {
+            id: resource.id.clone(),
+            resource_type: resource.resource_type.clone(),
+            account: resource.account.clone(),
+            region: resource.region.clone(),
+            name: resource.name.clone(),
+            tags: resource.tags.clone(),
+            properties: resource.properties.clone(),
+            hash: String::new(),
+        };
+        saved.hash = sha256_hex(&canonical_json(&saved.document()));
+        saved
+    }
+
+    /// The resource as a snapshot file writes it: what the hash covers and what a
+    /// changed path points into (`/name`, `/tags/owner`, `/properties/...`).
+    pub fn document(&self) -> serde_json::Value {
+        let mut doc = serde_json::json!({
+            "id": self.id,
+            "type": self.resource_type,
+            "account": self.account,
+            "region": self.region,
+            "properties": self.properties,
+        });
+        if let Some(name) = &self.name {
+            doc["name"] = name.clone().into();
+        }
+        if !self.tags.is_empty() {
+            doc["tags"] = serde_json::json!(self.tags);
+        }
+        doc
+    }
+}
+
 /// A whole scan, as `vigil report` reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedScan {
@@ -140,6 +204,9 @@ pub struct SavedScan {
     /// rules found no resource is "not applicable", not "not covered".
     pub rules: Vec<RuleFile>,
     pub findings: Vec<SavedFinding>,
+    /// Every resource the scan saw (version 2 on); `None` in a version 1 file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<SavedResource>>,
 }
 
 /// Why a saved scan could not be read.
@@ -149,14 +216,22 @@ pub enum SavedScanError {
         "not a saved Vigil scan ({SAVED_SCAN_FORMAT}; write one with `vigil scan --format scan`): {0}"
     )]
     Json(#[from] serde_json::Error),
-    #[error("format `{0}` is not {SAVED_SCAN_FORMAT}; write it with `vigil scan --format scan`")]
+    #[error(
+        "format `{0}` is neither {SAVED_SCAN_FORMAT} nor {SAVED_SCAN_FORMAT_V1}; write it with `vigil scan --format scan`"
+    )]
     Format(String),
+    #[error(
+        "this saved scan is {format}, which holds no per-resource data (resources and their properties); write the scan again with `vigil scan --format scan` of Vigil {} or later to compare resources",
+        env!("CARGO_PKG_VERSION")
+    )]
+    NoResources { format: String },
     #[error("finding {index} names rule `{rule}`, which the saved scan does not hold")]
     UnknownRule { index: usize, rule: String },
 }
 
 impl SavedScan {
-    /// Gathers a finished scan. `rules` is every rule evaluated.
+    /// Gathers a finished scan. `rules` is every rule evaluated, `resources` every
+    /// resource seen; `None` writes version 1 (a version 1 file rendered again).
     pub fn new(
         scan: ScanInfo,
         facts: ScanFacts,
@@ -164,6 +239,7 @@ impl SavedScan {
         attestations: Attestations,
         rules: Vec<RuleFile>,
         findings: &[Finding],
+        resources: Option<Vec<SavedResource>>,
     ) -> SavedScan {
         let mut rules = rules;
         // A finding of a rule not in the list (a caller that passed only some) still
@@ -177,7 +253,12 @@ impl SavedScan {
         }
         rules.extend(extra.into_values().cloned());
         SavedScan {
-            format: SAVED_SCAN_FORMAT.to_owned(),
+            format: if resources.is_some() {
+                SAVED_SCAN_FORMAT
+            } else {
+                SAVED_SCAN_FORMAT_V1
+            }
+            .to_owned(),
             scan,
             facts,
             scorecard,
@@ -194,6 +275,7 @@ impl SavedScan {
                     evidence: f.evidence.clone(),
                 })
                 .collect(),
+            resources,
         }
     }
 
@@ -204,13 +286,24 @@ impl SavedScan {
         w.flush()
     }
 
-    /// Reads and checks the format marker.
+    /// Reads and checks the format marker: version 2, or version 1 (without
+    /// resources).
     pub fn read(reader: impl Read) -> Result<SavedScan, SavedScanError> {
         let saved: SavedScan = serde_json::from_reader(std::io::BufReader::new(reader))?;
-        if saved.format != SAVED_SCAN_FORMAT {
-            return Err(SavedScanError::Format(saved.format));
+        match saved.format.as_str() {
+            SAVED_SCAN_FORMAT | SAVED_SCAN_FORMAT_V1 => Ok(saved),
+            _ => Err(SavedScanError::Format(saved.format)),
         }
-        Ok(saved)
+    }
+
+    /// Every resource the scan saw, or why the file cannot say.
+    pub fn resources(&self) -> Result<&[SavedResource], SavedScanError> {
+        match &self.resources {
+            Some(resources) if self.format != SAVED_SCAN_FORMAT_V1 => Ok(resources),
+            _ => Err(SavedScanError::NoResources {
+                format: self.format.clone(),
+            }),
+        }
     }
 
     /// The findings again, sharing one rule and one resource between the findings
@@ -278,6 +371,12 @@ mod tests {
             Attestations::default(),
             vec![other],
             &findings,
+            Some(vec![SavedResource::from_resource(&Resource::new(
+                "arn:aws:s3:::b",
+                "aws.s3.bucket",
+                "123456789012",
+                "us-east-1",
+            ))]),
         );
         // The rule with no finding is kept, and the findings' rule was added once.
         assert_eq!(saved.rules.len(), 2);
@@ -303,6 +402,7 @@ mod tests {
             Attestations::default(),
             Vec::new(),
             &[finding(Status::Pass)],
+            Some(Vec::new()),
         );
         saved.format = "vigil.snapshot/v1".into();
         let mut bytes = Vec::new();
@@ -317,5 +417,65 @@ mod tests {
             error.contains("s3_bucket_secure_transport_required"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_but_says_it_holds_no_resources() {
+        let mut saved = SavedScan::new(
+            scan("scan-1"),
+            ScanFacts::default(),
+            card(),
+            Attestations::default(),
+            Vec::new(),
+            &[finding(Status::Fail)],
+            Some(Vec::new()),
+        );
+        assert!(saved.resources().unwrap().is_empty());
+        assert_eq!(saved.format, SAVED_SCAN_FORMAT);
+        saved.format = SAVED_SCAN_FORMAT_V1.into();
+        saved.resources = None;
+        // Without resources, a scan is written as version 1.
+        let again = SavedScan::new(
+            scan("scan-1"),
+            ScanFacts::default(),
+            card(),
+            Attestations::default(),
+            Vec::new(),
+            &[finding(Status::Fail)],
+            None,
+        );
+        assert_eq!(again, saved);
+        let mut bytes = Vec::new();
+        saved.write(&mut bytes).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(!text.contains("\"resources\":["), "{text}");
+        let back = SavedScan::read(bytes.as_slice()).unwrap();
+        assert_eq!(back.findings().unwrap().len(), 1);
+        let error = back.resources().unwrap_err().to_string();
+        assert!(
+            error.contains("vigil.scan/v1") && error.contains("no per-resource data"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_resource_hash_follows_its_document_not_its_key_order() {
+        let a = Resource::new("arn:aws:s3:::b", "aws.s3.bucket", "1", "us-east-1")
+            .with_property("x", serde_json::json!({"b": 1, "a": 2}));
+        let mut b = a.clone();
+        b.properties = serde_json::from_str(r#"{"x": {"a": 2, "b": 1}}"#).unwrap();
+        let (sa, sb) = (
+            SavedResource::from_resource(&a),
+            SavedResource::from_resource(&b),
+        );
+        assert_eq!(sa.hash, sb.hash);
+        assert_eq!(sa.hash.len(), 64);
+        let mut c = a.clone();
+        c.tags.insert("owner".into(), "me".into());
+        assert_ne!(SavedResource::from_resource(&c).hash, sa.hash);
+        // The document is the snapshot form.
+        let doc = SavedResource::from_resource(&c).document();
+        assert_eq!(doc["tags"]["owner"], "me");
+        assert_eq!(doc["properties"]["x"]["a"], 2);
     }
 }

@@ -55,6 +55,51 @@ pub enum Command {
     /// Render any output format from a saved scan (`vigil scan --format scan`),
     /// without AWS access and without rescanning.
     Report(ReportArgs),
+    /// Compare two saved scans: new, resolved and changed findings, changed
+    /// resources, and the maturity and scores that moved.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier saved scan (`vigil scan --format scan -o OLD`).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later saved scan.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output format: terminal tables, or the whole diff as JSON
+    /// (docs/schemas/diff.schema.json).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with status 1 when `new`: a finding fails in NEW that did not fail in OLD
+    /// (at or above --severity); `any`: anything differs.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub fail_on: Option<DiffGate>,
+    /// With `--fail-on new`: count only new failures at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, requires = "fail_on")]
+    pub severity: Option<vigil_rules::Severity>,
+    /// Rows each terminal table shows; the JSON output has every row.
+    #[arg(long, default_value_t = 50)]
+    pub rows: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormat {
+    Table,
+    Json,
+}
+
+/// What makes `vigil diff` exit with status 1.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffGate {
+    /// A new FAIL finding.
+    New,
+    /// Any difference in findings, resources or scores.
+    Any,
 }
 
 #[derive(Debug, Args)]

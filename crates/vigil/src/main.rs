@@ -5,6 +5,7 @@
 mod builtin;
 mod cli;
 mod daemon;
+mod diff_cmd;
 mod explain;
 mod live;
 mod pack;
@@ -110,6 +111,7 @@ fn main() -> ExitCode {
         Command::Daemon(args) => daemon::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Report(args) => report_cmd::run(args),
+        Command::Diff(args) => diff_cmd::run(args),
         Command::Store(command) => store_cmd::run(command),
     };
     match result {

@@ -12,7 +12,7 @@ use vigil_report::compliance::{
 };
 use vigil_report::html::HtmlInput;
 use vigil_report::ocsf::ScanInfo;
-use vigil_report::saved::{SavedScan, ScanFacts};
+use vigil_report::saved::{SavedResource, SavedScan, ScanFacts};
 use vigil_rules::{Finding, RuleFile};
 use vigil_score::{Attestations, Scorecard};
 
@@ -32,6 +32,10 @@ pub(crate) struct ScanOutput<'a> {
     pub top: usize,
     /// Compliance frameworks asked for; empty for all.
     pub frameworks: &'a [String],
+    /// Every resource seen, for the saved scan (`--format scan`) only; empty when
+    /// another format is written, `None` when rendering from a version 1 saved scan
+    /// (which then stays version 1).
+    pub resources: Option<&'a [SavedResource]>,
 }
 
 /// The requirement lists compiled into the binary (`rules/standards/`).
@@ -114,6 +118,7 @@ pub(crate) fn write(
             output.attestations.clone(),
             output.rules.to_vec(),
             findings,
+            output.resources.map(<[SavedResource]>::to_vec),
         )
         .write(&mut *out)?,
         OutputFormat::ComplianceCsv => {
@@ -144,6 +149,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         rules: &saved.rules,
         top: args.top,
         frameworks: &args.compliance.frameworks,
+        resources: saved.resources().ok(),
     };
     let stdout = std::io::stdout();
     let mut out: Box<dyn Write> = match &args.output {

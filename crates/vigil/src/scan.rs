@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use vigil_inventory::{Inventory, Snapshot};
 use vigil_report::ocsf::ScanInfo;
-use vigil_report::saved::ScanFacts;
+use vigil_report::saved::{SavedResource, ScanFacts};
 use vigil_rules::{EvalContext, Mutelist, RuleFile, Status, evaluate};
 use vigil_score::{Attestations, score};
 
@@ -61,6 +61,17 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut facts = ScanFacts::from_inventory(&inventory);
     facts.coverage = coverage;
     facts.gaps = inventory.gaps().iter().map(|g| g.summary()).collect();
+    // Only the saved scan carries every resource (for `vigil diff`); other formats
+    // do not pay for the copy.
+    let resources: Vec<SavedResource> = if args.format == OutputFormat::Scan {
+        inventory
+            .resources()
+            .iter()
+            .map(SavedResource::from_resource)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let now = args.now.unwrap_or(started_at);
     let ctx = EvalContext::with_settings(Arc::new(inventory), now, &settings)
         .with_budget(std::time::Duration::from_millis(args.rule_budget_ms));
@@ -103,6 +114,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         rules: &all_rules,
         top: args.top,
         frameworks: &args.compliance.frameworks,
+        resources: Some(&resources),
     };
 
     let stdout = std::io::stdout();
