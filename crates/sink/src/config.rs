@@ -343,6 +343,65 @@ impl Default for SyslogConfig {
     }
 }
 
+/// AWS Security Hub (CSPM): finding events imported as ASFF findings with
+/// `BatchImportFindings`; resolved findings archived. Not yet a `[[sinks]]` type: the
+/// daemon does not make its AWS client yet. It writes, so it has its own
+/// credentials: `profile`, `role_arn` and `region` here, never the scanner's, with a
+/// policy of their own (`securityhub:BatchImportFindings`, `securityhub:GetFindings`). Security Hub only takes findings
+/// of the calling account, so a multi-account setup has one sink per account, each
+/// with that account's role and its id in `accounts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHubConfig {
+    /// Unique name of this sink. Default: `securityhub`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The region whose Security Hub receives every finding (the resource's own
+    /// region is in `Resources[].Region`). Default: the SDK's default region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Named profile of the shared AWS configuration to sign with. Default: the
+    /// SDK's default credential chain.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Role assumed (from `profile` or the default chain) to import.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// External id of `role_arn`'s trust policy.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Another endpoint for Security Hub (a VPC endpoint); default: AWS's.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Only findings of these accounts are imported (the others are skipped, not
+    /// failed). Empty: every account, which works only when all findings are of the
+    /// account the credentials belong to.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Time allowed for one API call.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Most events per batch; at most 100, what one `BatchImportFindings` takes.
+    #[serde(default = "default_remote_batch")]
+    pub max_batch_events: usize,
+}
+
+impl Default for SecurityHubConfig {
+    fn default() -> Self {
+        Self {
+            name: None,
+            region: None,
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            endpoint_url: None,
+            accounts: Vec::new(),
+            timeout_secs: default_timeout_secs(),
+            max_batch_events: default_remote_batch(),
+        }
+    }
+}
+
 /// How syslog messages travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

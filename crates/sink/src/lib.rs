@@ -20,6 +20,7 @@
 //! into one binary (the AWS SDK may bring one), rustls would otherwise panic the
 //! first time it needs the default.
 
+pub mod asff;
 mod config;
 mod error;
 mod file;
@@ -28,6 +29,7 @@ mod hec;
 mod http;
 mod http_common;
 mod secret;
+mod securityhub;
 mod stdout;
 mod syslog;
 mod tls;
@@ -38,14 +40,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    Compression, FileConfig, HttpConfig, HttpFormat, SinkConfig, SplunkHecConfig, StdoutConfig,
-    SyslogConfig, SyslogFacility, SyslogTransport,
+    Compression, FileConfig, HttpConfig, HttpFormat, SecurityHubConfig, SinkConfig,
+    SplunkHecConfig, StdoutConfig, SyslogConfig, SyslogFacility, SyslogTransport,
 };
 pub use error::{ConfigProblem, SinkError};
 pub use file::FileSink;
 pub use hec::SplunkHecSink;
 pub use http::HttpSink;
 pub use secret::Secret;
+pub use securityhub::{FailedFinding, FindingsImporter, ImportError, SecurityHubSink};
 pub use stdout::StdoutSink;
 pub use syslog::{SyslogSink, syslog_severity};
 pub use tls::{crypto_provider, install_crypto_provider};
