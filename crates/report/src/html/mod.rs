@@ -105,17 +105,20 @@ pub struct HtmlInput<'a> {
     pub compliance: &'a [FrameworkReport],
 }
 
-/// One segment of a stacked bar, in percent of the bar.
+/// One segment of a stacked bar, in percent of the bar (the `stacked_bar` macro's
+/// input).
 #[derive(Debug, Clone, Serialize)]
-struct Segment {
-    class: &'static str,
-    label: String,
-    count: usize,
-    x: f64,
-    width: f64,
+pub struct Segment {
+    pub class: &'static str,
+    pub label: String,
+    pub count: usize,
+    pub x: f64,
+    pub width: f64,
 }
 
-fn segments(parts: &[(&'static str, String, usize)]) -> Vec<Segment> {
+/// The segments of a stacked bar over `(class, label, count)` parts; empty parts are
+/// left out.
+pub fn segments(parts: &[(&'static str, String, usize)]) -> Vec<Segment> {
     let total: usize = parts.iter().map(|(_, _, n)| n).sum();
     let mut x = 0.0;
     parts
@@ -177,10 +180,16 @@ const STATUS_ORDER: [Status; 4] = [Status::Fail, Status::Error, Status::Muted, S
 /// The texts of a finding's attack path: evidence properties that graph helpers
 /// record as a path (`…_path_text`, hop by hop) or an escalation path.
 pub fn attack_path(finding: &Finding) -> Vec<String> {
-    finding
-        .evidence
-        .properties
-        .iter()
+    path_texts(&finding.evidence.properties)
+}
+
+/// The attack path texts among evidence properties, for a caller (the dashboard)
+/// that holds the evidence as stored JSON rather than a [`Finding`].
+pub fn path_texts<'a>(
+    properties: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+) -> Vec<String> {
+    properties
+        .into_iter()
         .filter(|(k, _)| k.ends_with("_path_text") || k.ends_with("escalation_path"))
         .filter_map(|(_, v)| match v {
             serde_json::Value::Null => None,
@@ -196,6 +205,31 @@ pub fn attack_path(finding: &Finding) -> Vec<String> {
         })
         .filter(|s| !s.trim().is_empty())
         .collect()
+}
+
+/// A rule as the findings script reads it (`rules[i]` in the data document): the
+/// report and the dashboard give the script the same shape.
+pub fn rule_json(r: &RuleFile) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "title": r.title,
+        "severity": r.severity.as_str(),
+        "description": r.description,
+        "rationale": r.rationale,
+        "caf": r.caf.component.as_str(),
+        "capability": r.caf.capability,
+        "waf": r.waf.area.title(),
+        "practice": r.waf.practice,
+        "epics": r.epics.iter().map(|e| e.title()).collect::<Vec<_>>(),
+        "cis": {
+            "v3": r.compliance.cis_aws_v3,
+            "v4": r.compliance.cis_aws_v4,
+            "v5": r.compliance.cis_aws_v5,
+        },
+        "fsbp": r.compliance.fsbp,
+        "remediation": r.remediation,
+        "references": r.references,
+    })
 }
 
 /// The findings as the script reads them: rules once, findings by index into them,
@@ -250,31 +284,7 @@ fn findings_json(findings: &[Finding]) -> Result<String, serde_json::Error> {
             Ok(J::Object(row))
         })
         .collect::<Result<_, serde_json::Error>>()?;
-    let rules: Vec<J> = rules
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "title": r.title,
-                "severity": r.severity.as_str(),
-                "description": r.description,
-                "rationale": r.rationale,
-                "caf": r.caf.component.as_str(),
-                "capability": r.caf.capability,
-                "waf": r.waf.area.title(),
-                "practice": r.waf.practice,
-                "epics": r.epics.iter().map(|e| e.title()).collect::<Vec<_>>(),
-                "cis": {
-                    "v3": r.compliance.cis_aws_v3,
-                    "v4": r.compliance.cis_aws_v4,
-                    "v5": r.compliance.cis_aws_v5,
-                },
-                "fsbp": r.compliance.fsbp,
-                "remediation": r.remediation,
-                "references": r.references,
-            })
-        })
-        .collect();
+    let rules: Vec<J> = rules.iter().map(|r| rule_json(r)).collect();
     let text = serde_json::to_string(&json!({ "rules": rules, "findings": rows }))?;
     Ok(script_safe(&text))
 }

@@ -11,9 +11,12 @@
   var byId = function (id) { return document.getElementById(id); };
   var SEVERITIES = ['critical', 'high', 'medium', 'low', 'informational'];
   var STATUSES = ['FAIL', 'ERROR', 'MUTED', 'PASS'];
+  /* The dashboard's findings carry their lifecycle state (`lc`) from the store. */
+  var LIFECYCLE = ['NEW', 'OPEN', 'REOPENED', 'RESOLVED', 'MUTED', 'none'];
 
   /* Each filter: how to read its value(s) off a finding, and the order of its options. */
   var FILTERS = {
+    lifecycle: { of: function (f) { return f.lc || 'none'; }, order: LIFECYCLE },
     status: { of: function (f) { return f.s; }, order: STATUSES },
     severity: { of: function (f) { return rules[f.r].severity; }, order: SEVERITIES },
     service: { of: function (f) { return f.sv; } },
@@ -33,9 +36,12 @@
     return e;
   }
 
-  /* Options with counts over all findings, in a fixed order where one exists. */
+  /* Options with counts over all findings, in a fixed order where one exists. A page
+     without a filter's select (the report has no lifecycle) goes without it. */
   Object.keys(FILTERS).forEach(function (key) {
     var filter = FILTERS[key];
+    var select = byId('f-' + key);
+    if (!select) { delete FILTERS[key]; return; }
     var counts = new Map();
     all.forEach(function (f) {
       var v = filter.of(f);
@@ -47,7 +53,6 @@
     } else {
       values.sort();
     }
-    var select = byId('f-' + key);
     values.forEach(function (v) {
       var option = el('option', null, v + ' (' + counts.get(v) + ')');
       option.value = v;
@@ -101,6 +106,7 @@
     tr.tabIndex = 0;
     var st = el('td');
     st.appendChild(el('span', 'st ' + (STATUSES.indexOf(f.s) >= 0 ? f.s : ''), f.s));
+    if (f.lc) { st.appendChild(el('div', 'tag lc ' + (LIFECYCLE.indexOf(f.lc) >= 0 ? f.lc : ''), f.lc)); }
     tr.appendChild(st);
     var sev = el('td');
     sev.appendChild(el('span', 'sev ' + (SEVERITIES.indexOf(r.severity) >= 0 ? r.severity : ''), r.severity));
@@ -168,6 +174,11 @@
     body.dataset.uid = 'vigil:' + r.id + ':' + f.id;
     kv(body, [
       ['Status', f.s + (f.ms ? ' (muted ' + f.ms + ')' : '')],
+      ['Lifecycle', f.lc],
+      ['First seen', f.fs],
+      ['Last seen', f.ls],
+      ['Resolved', f.rv],
+      ['Reopened', f.ro ? f.ro + ' time(s)' : ''],
       ['Severity', r.severity],
       ['Rule', r.id],
       ['Resource', f.id],

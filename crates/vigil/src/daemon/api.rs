@@ -1,6 +1,7 @@
 //! The HTTP API: health for orchestrators, Prometheus metrics, and read access to scans,
 //! findings and scores, plus `POST /api/v1/scans` to scan now. Everything but the two
-//! health endpoints needs the bearer token.
+//! health endpoints needs the bearer token. The dashboard (`super::dashboard`) is
+//! served beside it, behind the same token, exchanged for a session cookie.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,6 +22,7 @@ use super::query::{FindingsQuery, ScansQuery, ScoresQuery};
 /// The router, with the token every protected route checks.
 pub fn router(daemon: Arc<Daemon>, token: String) -> Router {
     let token = Arc::new(token);
+    let dashboard = super::dashboard::router(Arc::clone(&daemon), Arc::clone(&token));
     let protected = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/scans", get(list_scans).post(start_scan))
@@ -35,6 +37,7 @@ pub fn router(daemon: Arc<Daemon>, token: String) -> Router {
         .route("/readyz", get(ready))
         .merge(protected)
         .with_state(daemon)
+        .merge(dashboard)
 }
 
 async fn authorize(token: &str, request: Request, next: Next) -> Response {
@@ -61,7 +64,8 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
-async fn store_call<T: Send + 'static>(
+/// A store call off the async runtime; a failure is the response to send.
+pub(super) async fn store_call<T: Send + 'static>(
     daemon: &Arc<Daemon>,
     f: impl FnOnce(&dyn vigil_store::Store) -> vigil_store::Result<T> + Send + 'static,
 ) -> Result<T, Response> {

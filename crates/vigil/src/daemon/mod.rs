@@ -7,6 +7,7 @@
 
 mod api;
 pub mod config;
+mod dashboard;
 mod delivery;
 mod fleet;
 mod metrics;
