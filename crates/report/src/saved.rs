@@ -213,7 +213,7 @@ pub struct SavedScan {
 #[derive(Debug, Error)]
 pub enum SavedScanError {
     #[error(
-        "not a saved Vigil scan ({SAVED_SCAN_FORMAT}; write one with `vigil scan --format scan`): {0}"
+        "not a saved Vigil scan ({SAVED_SCAN_FORMAT} or {SAVED_SCAN_FORMAT_V1}; write one with `vigil scan --format scan`): {0}"
     )]
     Json(#[from] serde_json::Error),
     #[error(
