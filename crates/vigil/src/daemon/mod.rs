@@ -14,6 +14,7 @@ mod metrics;
 mod query;
 mod scanner;
 mod schedule;
+mod scope;
 
 use std::process::ExitCode;
 use std::sync::Arc;

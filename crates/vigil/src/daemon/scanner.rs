@@ -26,6 +26,7 @@ use vigil_store::{
 use super::config::{AccountConfig, Config};
 use super::fleet::{self, Fleet};
 use super::metrics::labels;
+use super::scope::Scope;
 use super::{Daemon, ScanRequest};
 
 /// What every scan evaluates with, loaded once when the daemon starts.
@@ -498,6 +499,8 @@ struct Evaluated {
     finished_at: DateTime<Utc>,
     snapshot_resources: Vec<vigil_inventory::Resource>,
     gaps: Vec<vigil_inventory::Gap>,
+    /// What the scan looked at, so that it resolves nothing it did not.
+    scope: Scope,
     records: Vec<FindingRecord>,
     counts: ResultCounts,
     scorecard: serde_json::Value,
@@ -520,6 +523,18 @@ fn evaluate_account(
     let snapshot_resources = snapshot.resources.clone();
     let gaps = snapshot.gaps.clone();
     let coverage = serde_json::to_value(vigil_report::coverage::by_account(&snapshot.coverage))?;
+    let scope = Scope {
+        account: account.to_owned(),
+        regions: snapshot.regions.iter().cloned().collect(),
+        gaps: gaps.clone(),
+        coverage: snapshot.coverage.clone(),
+        rules: pipeline
+            .rules
+            .rules()
+            .iter()
+            .map(|r| r.id().to_owned())
+            .collect(),
+    };
     let inventory = Inventory::from_snapshot(snapshot).context("inventory")?;
     tracing::info!(
         account,
@@ -583,6 +598,7 @@ fn evaluate_account(
         finished_at,
         snapshot_resources,
         gaps,
+        scope,
         records,
         counts,
         score_summary: score_summary(&scorecard, account),
@@ -727,11 +743,18 @@ async fn store_results(
         if !changes.is_empty() {
             tracing::info!(account = %account, changes = changes.len(), "resources changed since the last scan");
         }
-        let present: HashSet<String> = evaluated
+        let mut present: HashSet<String> = evaluated
             .snapshot_resources
             .iter()
             .map(|r| r.id.clone())
             .collect();
+        // Resources the scan could not have seen are not gone: their findings keep
+        // their state (see `scope`).
+        let unseen = super::scope::out_of_view(store, &evaluated.scope)?;
+        if !unseen.is_empty() {
+            tracing::info!(account = %account, resources = unseen.len(), "open findings outside what this scan evaluated are left as they are");
+        }
+        present.extend(unseen);
         let last = evaluated.finished_at;
         let mut make_events = |t: &Transition| -> Vec<NewEvent> {
             let Some(change) = Change::from_state(t.to.as_str()) else {
