@@ -20,6 +20,9 @@ cargo run --locked -q -p vigil-report --example html_report -- "$out" --findings
 
 started=$SECONDS
 bash localstack/install.sh
-cargo build --locked -q -p vigil --bin vigil
+# The binary as the test stage builds it (same profile and features, so nothing is
+# recompiled after nextest): `cargo build -p vigil` unifies features differently and
+# would recompile every AWS SDK crate.
+cargo test --workspace --locked --no-run -q
 bash tests/browser/dashboard.sh
 echo "tests/browser: the dashboard stage took $((SECONDS - started)) s"

@@ -68,9 +68,21 @@ where
         },
         SdkError::ServiceError(service) => {
             let e = service.err();
-            CallError {
-                code: e.code().unwrap_or("UnknownServiceError").to_owned(),
-                message: e.message().unwrap_or("").to_owned(),
+            match e.code() {
+                Some(code) => CallError {
+                    code: code.to_owned(),
+                    message: e.message().unwrap_or("").to_owned(),
+                },
+                // No error code: most often an answer the SDK could not read (an
+                // emulator's timestamp without a zone, a missing required member). The
+                // gap says so, with the SDK's own account of what failed.
+                None => CallError {
+                    code: "UnreadableResponse".into(),
+                    message: format!(
+                        "{}",
+                        aws_smithy_types::error::display::DisplayErrorContext(&err)
+                    ),
+                },
             }
         }
         _ => CallError {

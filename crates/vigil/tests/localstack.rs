@@ -408,6 +408,38 @@ const UNSERVED: &[(&str, &str, &str)] = &[
         "latest_recovery_point",
         "backup:ListRecoveryPointsByBackupVault",
     ),
+    // The Rust SDK cannot read moto 5.2.5's answers to these (awsJson timestamps sent
+    // as zone-less ISO strings, required members missing): a gap, never a result.
+    (
+        "aws.dms.replication_instance",
+        "",
+        "dms:DescribeReplicationInstances",
+    ),
+    // Endpoints and tasks are listed only beside an instance, and none can be read.
+    ("aws.dms.endpoint", "", "dms:DescribeReplicationInstances"),
+    (
+        "aws.dms.replication_task",
+        "",
+        "dms:DescribeReplicationInstances",
+    ),
+    ("aws.kafka.cluster", "", "kafka:ListClustersV2"),
+    (
+        "aws.firehose.delivery_stream",
+        "",
+        "firehose:DescribeDeliveryStream",
+    ),
+    // moto has no firewall policies: the policy a firewall names keeps its name only,
+    // and the rule groups it would name are never reached.
+    (
+        "aws.networkfirewall.firewall_policy",
+        "state",
+        "network-firewall:DescribeFirewallPolicy",
+    ),
+    (
+        "aws.networkfirewall.rule_group",
+        "",
+        "network-firewall:DescribeFirewallPolicy",
+    ),
     // Also unserved, but no rule over these types reads them directly (rules over the
     // region or the account reach them through regional()/resources(), and report ERROR
     // there; expected.yaml lists those findings under `error` and the calls under `gaps`):
@@ -797,7 +829,9 @@ fn collector_log_lines_carry_one_collect_span_naming_their_own_service() {
 /// configurations by the names their firewalls and clusters give, and WAFv2 lists the
 /// CloudFront scope in us-east-1 only. EMR's one more call is its region setting (block
 /// public access), not a listing. moto answers every one of these calls, and nothing is
-/// seeded in eu-north-1.
+/// seeded in eu-north-1. EMR is left out here: moto 5.2.5 lists the EMR clusters of
+/// every region in each region (ListClusters is not scoped by region there), so no
+/// region is unused for EMR under moto.
 #[test]
 #[ignore = "needs LocalStack and moto running (tests/run starts them)"]
 fn an_unused_region_costs_one_listing_per_service() {
@@ -808,7 +842,6 @@ fn an_unused_region_costs_one_listing_per_service() {
         "dms",
         "network-firewall",
         "kafka",
-        "elasticmapreduce",
         "appsync",
         "mq",
         "transfer",
@@ -858,9 +891,8 @@ fn an_unused_region_costs_one_listing_per_service() {
         "one entry per collector expected: {by_service:?}"
     );
     for (service, (calls, operations)) in &by_service {
-        let allowed = if service == "EMR" { 2 } else { 1 };
         assert!(
-            *calls <= allowed,
+            *calls <= 1,
             "{service} made {calls} calls in an unused region: {operations:?}"
         );
     }
