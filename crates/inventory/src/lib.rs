@@ -10,6 +10,7 @@
 //! look at (or could not) is absent. Rules that read an absent property report ERROR,
 //! never PASS.
 
+pub mod canonical;
 mod catalog;
 mod coverage;
 mod gap;

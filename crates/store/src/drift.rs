@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use vigil_inventory::{Gap, Resource};
 
 use crate::db::Db;
-use crate::diff::{canonical_json, diff, hash};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::scans::ScanId;
 use crate::time::SqlTime;
+use vigil_inventory::canonical::{canonical_json, diff, sha256 as hash};
 
 text_enum! {
     /// How a resource changed between two scans.
@@ -33,17 +33,9 @@ text_enum! {
     }
 }
 
-/// One changed value. `old` is absent for a value that appeared, `new` for one that
-/// disappeared; a `null` value is present and null.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    /// JSON Pointer into the resource's snapshot document.
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new: Option<serde_json::Value>,
-}
+/// One changed value of a resource's snapshot document (the inventory crate's, shared
+/// with `vigil diff` so that paths mean the same in both).
+pub use vigil_inventory::canonical::FieldChange;
 
 /// A resource that was added, removed or modified since the previous scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

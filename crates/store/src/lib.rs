@@ -22,7 +22,6 @@ mod macros;
 
 pub mod copy;
 mod db;
-mod diff;
 mod drift;
 mod error;
 mod findings;

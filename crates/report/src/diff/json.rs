@@ -2,133 +2,26 @@
 //! sorted) and its SHA-256, a structural diff that names each changed path as a JSON
 //! Pointer (RFC 6901), and the masking of values under secret-looking keys.
 //!
-//! The canonical form and the diff follow the store's drift (`vigil-store`'s `diff`
-//! module), so a saved scan's resource hash and a stored resource's hash agree and a
-//! path means the same thing in `vigil diff` and in the daemon's drift.
+//! The canonical form and the diff are the inventory crate's (`canonical`), shared with
+//! the store's drift, so a saved scan's resource hash and a stored resource's hash agree
+//! and a path means the same thing in `vigil diff` and in the daemon's drift.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+pub use vigil_inventory::canonical::{FieldChange, canonical_json};
 
-/// One changed value. `old` is absent for a value that appeared, `new` for one that
-/// disappeared; a `null` value is present and null.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct FieldChange {
-    /// JSON Pointer into the compared document (`/properties/versioning/status`,
-    /// `/tags/owner`).
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new: Option<Value>,
-}
-
-/// `value` serialised with object keys in sorted order, so equal values always give
-/// the same bytes whatever the map order of the `serde_json` build.
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = Vec::with_capacity(512);
-    write_canonical(value, &mut out);
-    // Only serde_json's output and ASCII punctuation went in, so this cannot fail.
-    String::from_utf8(out).unwrap_or_default()
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_scalar(key, out);
-                out.push(b':');
-                write_canonical(value, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => write_scalar(scalar, out),
-    }
-}
-
-fn write_scalar<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
-    // Writing a string, number, bool or null into memory cannot fail.
-    let _infallible = serde_json::to_writer(out, value);
-}
-
-/// SHA-256 of the canonical text, in lowercase hex. Cryptographic on purpose: it
-/// decides whether a resource changed, and a collision would hide a change.
+/// SHA-256 of the canonical text, in lowercase hex (the store keeps the same digest as
+/// bytes).
 pub fn sha256_hex(canonical: &str) -> String {
-    Sha256::digest(canonical.as_bytes())
+    vigil_inventory::canonical::sha256(canonical)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// The changes from `old` to `new`, with secret-looking values masked. Objects are
-/// compared key by key, recursively; anything else (scalars, arrays) is compared
-/// whole, because an index path into a list that gained an element at the front would
-/// report every later element as changed. A missing key and a `null` differ: `null`
-/// means "looked, empty" and a missing key "not collected".
+/// The changes from `old` to `new` ([`vigil_inventory::canonical::diff`]), with
+/// secret-looking values masked.
 pub fn diff(old: &Value, new: &Value) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    let mut path = String::new();
-    walk(Some(old), Some(new), None, &mut path, &mut out);
-    out
-}
-
-fn walk(
-    old: Option<&Value>,
-    new: Option<&Value>,
-    key: Option<&str>,
-    path: &mut String,
-    out: &mut Vec<FieldChange>,
-) {
-    match (old, new) {
-        (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let mut keys: Vec<&String> = a
-                .keys()
-                .chain(b.keys().filter(|k| !a.contains_key(*k)))
-                .collect();
-            keys.sort_unstable();
-            for k in keys {
-                let len = path.len();
-                path.push('/');
-                push_escaped(k, path);
-                walk(a.get(k), b.get(k), Some(k.as_str()), path, out);
-                path.truncate(len);
-            }
-        }
-        (a, b) if a == b => {}
-        (a, b) => out.push(FieldChange {
-            path: path.clone(),
-            old: a.map(|v| masked(key, v)),
-            new: b.map(|v| masked(key, v)),
-        }),
-    }
-}
-
-/// RFC 6901: `~` becomes `~0` and `/` becomes `~1` (tag keys such as
-/// `aws:cloudformation/stack-name` contain slashes).
-fn push_escaped(key: &str, path: &mut String) {
-    for c in key.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
-    }
+    vigil_inventory::canonical::diff_shown(old, new, masked)
 }
 
 /// What a masked value prints as.

@@ -7,11 +7,11 @@ use postgres::types::ToSql;
 use vigil_inventory::{Gap, Resource};
 
 use super::{Pg, ms};
-use crate::diff::{canonical_json, diff, hash};
 use crate::drift::{ChangeFilter, ChangeKind, FieldChange, ResourceChange, check_input};
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::scans::ScanId;
+use vigil_inventory::canonical::{canonical_json, diff, sha256 as hash};
 
 /// A stored resource, without its document (read only when the hash differs).
 #[derive(Debug)]

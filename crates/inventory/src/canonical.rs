@@ -1,18 +1,31 @@
-//! JSON helpers for drift: a canonical serialisation (keys sorted), its SHA-256, and a
-//! structural diff that names each changed path as a JSON Pointer (RFC 6901).
+//! JSON as Vigil compares it: a canonical serialisation (object keys sorted) with its
+//! SHA-256, and a structural diff that names each changed path as a JSON Pointer
+//! (RFC 6901). One implementation for the store's drift and for `vigil diff`, so that a
+//! saved scan's resource hash equals the stored one and a path means the same in both.
 //!
 //! The hash is cryptographic on purpose: it decides whether a resource changed, and a
-//! hash an attacker could collide would let them change a resource without Vigil
-//! reporting it.
+//! hash an attacker could collide would let them change a resource unreported.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::drift::FieldChange;
+/// One changed value. `old` is absent for a value that appeared, `new` for one that
+/// disappeared; a `null` value is present and null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FieldChange {
+    /// JSON Pointer into the compared document (`/properties/versioning/status`,
+    /// `/tags/owner`).
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
 
 /// `value` serialised with object keys in sorted order, so equal values always give
 /// the same bytes whatever the map order of the `serde_json` build.
-pub(crate) fn canonical_json(value: &Value) -> String {
+pub fn canonical_json(value: &Value) -> String {
     let mut out = Vec::with_capacity(512);
     write_canonical(value, &mut out);
     // Only serde_json's output and ASCII punctuation went in, so this cannot fail.
@@ -56,23 +69,40 @@ fn write_scalar<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
 }
 
 /// SHA-256 of the canonical text.
-pub(crate) fn hash(canonical: &str) -> [u8; 32] {
+pub fn sha256(canonical: &str) -> [u8; 32] {
     Sha256::digest(canonical.as_bytes()).into()
 }
 
 /// The changes from `old` to `new`. Objects are compared key by key, recursively;
 /// anything else (scalars, arrays) is compared whole, because an index path into a
 /// list that gained an element at the front would report every later element as
-/// changed. A missing key and a `null` are different: `null` means "looked, empty"
-/// and a missing key "not collected".
-pub(crate) fn diff(old: &Value, new: &Value) -> Vec<FieldChange> {
+/// changed. A missing key and a `null` differ: `null` means "looked, empty" and a
+/// missing key "not collected".
+pub fn diff(old: &Value, new: &Value) -> Vec<FieldChange> {
+    diff_shown(old, new, |_, v| v.clone())
+}
+
+/// [`diff`], with each reported value passed through `show` along with the key it sits
+/// under (for example to mask secret-looking values before they reach a terminal).
+pub fn diff_shown(
+    old: &Value,
+    new: &Value,
+    show: impl Fn(Option<&str>, &Value) -> Value,
+) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut path = String::new();
-    walk(Some(old), Some(new), &mut path, &mut out);
+    walk(Some(old), Some(new), None, &mut path, &show, &mut out);
     out
 }
 
-fn walk(old: Option<&Value>, new: Option<&Value>, path: &mut String, out: &mut Vec<FieldChange>) {
+fn walk(
+    old: Option<&Value>,
+    new: Option<&Value>,
+    key: Option<&str>,
+    path: &mut String,
+    show: &dyn Fn(Option<&str>, &Value) -> Value,
+    out: &mut Vec<FieldChange>,
+) {
     match (old, new) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             let mut keys: Vec<&String> = a
@@ -80,19 +110,19 @@ fn walk(old: Option<&Value>, new: Option<&Value>, path: &mut String, out: &mut V
                 .chain(b.keys().filter(|k| !a.contains_key(*k)))
                 .collect();
             keys.sort_unstable();
-            for key in keys {
+            for k in keys {
                 let len = path.len();
                 path.push('/');
-                push_escaped(key, path);
-                walk(a.get(key), b.get(key), path, out);
+                push_escaped(k, path);
+                walk(a.get(k), b.get(k), Some(k.as_str()), path, show, out);
                 path.truncate(len);
             }
         }
         (a, b) if a == b => {}
         (a, b) => out.push(FieldChange {
             path: path.clone(),
-            old: a.cloned(),
-            new: b.cloned(),
+            old: a.map(|v| show(key, v)),
+            new: b.map(|v| show(key, v)),
         }),
     }
 }
@@ -124,10 +154,10 @@ mod tests {
             canonical_json(&a),
             r#"{"a":{"x":null,"y":[1,{"p":1,"q":2}]},"b":1}"#
         );
-        assert_eq!(hash(&canonical_json(&a)), hash(&canonical_json(&b)));
+        assert_eq!(sha256(&canonical_json(&a)), sha256(&canonical_json(&b)));
         assert_ne!(
-            hash(&canonical_json(&a)),
-            hash(&canonical_json(&json!({"b": 2})))
+            sha256(&canonical_json(&a)),
+            sha256(&canonical_json(&json!({"b": 2})))
         );
     }
 
