@@ -21,34 +21,21 @@ use vigil_inventory::{Inventory, Resource};
 
 use super::Analysis;
 use super::data::{Access, DataAccess, Grant};
+use super::test_estate::doc;
 use crate::access::Decision;
 
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const REGION: &str = "eu-west-1";
 
-fn doc(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
+/// A role that EC2 can assume, with one inline policy.
 fn role(account: &str, name: &str, statements: Value) -> Resource {
-    Resource::new(
-        format!("arn:aws:iam::{account}:role/{name}"),
-        "aws.iam.role",
+    super::test_estate::role(
         account,
-        "global",
+        name,
+        statements,
+        json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]),
     )
-    .with_property(
-        "inline_policies",
-        json!([{"name": "p", "document": doc(statements)}]),
-    )
-    .with_property("attached_policies", json!([]))
-    .with_property(
-        "assume_role_policy",
-        doc(json!([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])),
-    )
-    .with_property("permissions_boundary", Value::Null)
-    .with_property("instance_profiles", json!([]))
 }
 
 fn key_arn() -> String {

@@ -44,6 +44,8 @@ mod fixtures;
 #[cfg(test)]
 mod scp_tests;
 #[cfg(test)]
+mod test_estate;
+#[cfg(test)]
 mod tests;
 
 use rayon::prelude::*;

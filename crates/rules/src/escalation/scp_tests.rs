@@ -14,49 +14,12 @@ use serde_json::{Value, json};
 use vigil_inventory::{Gap, Inventory, Resource};
 
 use super::Analysis;
+use super::test_estate::{doc, role, user};
 use crate::access::Decision;
 
 const MEMBER: &str = "111111111111";
 const OTHER: &str = "222222222222";
 const MANAGEMENT: &str = "999999999999";
-
-fn doc(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
-fn user(account: &str, name: &str, statements: Value) -> Resource {
-    Resource::new(
-        format!("arn:aws:iam::{account}:user/{name}"),
-        "aws.iam.user",
-        account,
-        "global",
-    )
-    .with_property(
-        "inline_policies",
-        json!([{"name": "p", "document": doc(statements)}]),
-    )
-    .with_property("attached_policies", json!([]))
-    .with_property("groups", json!([]))
-    .with_property("access_keys", json!([]))
-    .with_property("permissions_boundary", Value::Null)
-}
-
-fn role(account: &str, name: &str, statements: Value, trust: Value) -> Resource {
-    Resource::new(
-        format!("arn:aws:iam::{account}:role/{name}"),
-        "aws.iam.role",
-        account,
-        "global",
-    )
-    .with_property(
-        "inline_policies",
-        json!([{"name": "p", "document": doc(statements)}]),
-    )
-    .with_property("attached_policies", json!([]))
-    .with_property("assume_role_policy", doc(trust))
-    .with_property("permissions_boundary", Value::Null)
-    .with_property("instance_profiles", json!([]))
-}
 
 fn scp(id: &str, statements: Value) -> Value {
     json!({"id": id, "name": id, "aws_managed": false,

@@ -6,50 +6,23 @@ use serde_json::{Value, json};
 use vigil_inventory::{Inventory, Resource};
 
 use super::Analysis;
+use super::test_estate::doc;
 use crate::access::Decision;
 
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 
-fn doc(statements: Value) -> Value {
-    json!({"Version": "2012-10-17", "Statement": statements})
-}
-
+/// A user with one inline policy and an active access key.
 fn user(account: &str, name: &str, statements: Value) -> Resource {
-    Resource::new(
-        format!("arn:aws:iam::{account}:user/{name}"),
-        "aws.iam.user",
-        account,
-        "global",
-    )
-    .with_property(
-        "inline_policies",
-        json!([{"name": "p", "document": doc(statements)}]),
-    )
-    .with_property("attached_policies", json!([]))
-    .with_property("groups", json!([]))
-    .with_property(
+    super::test_estate::user(account, name, statements).with_property(
         "access_keys",
         json!([{"access_key_id": "AKIA", "status": "Active"}]),
     )
-    .with_property("permissions_boundary", Value::Null)
 }
 
+/// A role with one inline policy, the trust given, and an instance profile of its name.
 fn role(account: &str, name: &str, statements: Value, trust: Value) -> Resource {
-    Resource::new(
-        format!("arn:aws:iam::{account}:role/{name}"),
-        "aws.iam.role",
-        account,
-        "global",
-    )
-    .with_property(
-        "inline_policies",
-        json!([{"name": "p", "document": doc(statements)}]),
-    )
-    .with_property("attached_policies", json!([]))
-    .with_property("assume_role_policy", doc(trust))
-    .with_property("permissions_boundary", Value::Null)
-    .with_property(
+    super::test_estate::role(account, name, statements, trust).with_property(
         "instance_profiles",
         json!([format!("arn:aws:iam::{account}:instance-profile/{name}")]),
     )
