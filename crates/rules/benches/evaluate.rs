@@ -6,6 +6,9 @@
 //! The bar (issue 15, item 3): under 0.5 s and under 400 MiB on a 2-core machine.
 //! `VIGIL_BENCH_PER_RULE=1` also times each rule alone (the 15 dearest, or the number
 //! given, and the mean cost per rule), so a rule that costs out of proportion shows up by name.
+//! `VIGIL_BENCH_EVIDENCE=1` prints the evidence the findings carry (serialized size), by
+//! rule. `--features bench-system-alloc` swaps mimalloc for the system allocator, so that
+//! `heaptrack` or `valgrind --tool=dhat` see every allocation.
 //!
 //! Wall time on a shared machine moves with the neighbours' load, so the CPU time the
 //! process spent is printed beside it: that is the figure to compare between runs.
@@ -14,6 +17,7 @@
 
 use std::path::PathBuf;
 
+#[cfg(not(feature = "bench-system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -380,6 +384,9 @@ fn main() {
         ),
         _ => println!("  peak memory:      unavailable (no /proc)"),
     }
+    if std::env::var("VIGIL_BENCH_EVIDENCE").is_ok_and(|v| v == "1") {
+        print!("{}", evidence_by_rule(&findings));
+    }
     let count = findings.len();
     drop(findings);
     // With `MIMALLOC_PURGE_DELAY=0` the allocator gives freed pages back at once, so
@@ -460,6 +467,39 @@ fn per_rule(rules: &RuleSet, ctx: &EvalContext, top: usize) -> String {
             "    {:>8.1} ms {n:>7} evals {cel:>7} by CEL {:>7.2} µs/eval  {id}",
             t * 1e3,
             t * 1e6 / (*n).max(1) as f64
+        );
+    }
+    out
+}
+
+/// Serialized evidence per rule (a proxy for what the findings hold beyond their
+/// fixed size), the rules with the most first.
+fn evidence_by_rule(findings: &[vigil_rules::Finding]) -> String {
+    use std::collections::HashMap;
+    use std::fmt::Write;
+    let mut by_rule: HashMap<&str, (usize, usize, usize)> = HashMap::new();
+    for f in findings {
+        let e = by_rule.entry(f.rule.id.as_str()).or_default();
+        e.0 += 1;
+        if f.status != Status::Pass {
+            e.1 += 1;
+            e.2 += serde_json::to_string(&f.evidence).map_or(0, |t| t.len());
+        }
+    }
+    let mut rows: Vec<_> = by_rule.into_iter().collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.2));
+    let total: usize = rows.iter().map(|r| r.1.2).sum();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  evidence:         {:.1} MB serialized in all",
+        total as f64 / 1e6
+    );
+    for (id, (n, not_pass, bytes)) in rows.iter().take(15) {
+        let _ = writeln!(
+            out,
+            "    {:>8.1} MB {n:>7} findings {not_pass:>7} not PASS  {id}",
+            *bytes as f64 / 1e6
         );
     }
     out

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
 
 use cel::{ExecutionError, Value};
 use rayon::prelude::*;
@@ -147,6 +146,11 @@ pub fn evaluate_where(
                 let mut scope = None;
                 let subject = Arc::new(ResourceRef::from(resource));
                 let resource_has_gaps = with_gaps.contains(resource.id.as_str());
+                let about = About {
+                    idx,
+                    subject: &subject,
+                    has_gaps: resource_has_gaps,
+                };
                 let tags_unseen = resource_has_gaps
                     .then(|| tag_gap(inventory, &resource.id))
                     .flatten();
@@ -165,7 +169,7 @@ pub fn evaluate_where(
                     take_excluded();
                     let error = |reason: String| {
                         let meta = Arc::clone(&kept.meta);
-                        finding(ctx, idx, &subject, meta, rule, Status::Error, Some(reason))
+                        finding(ctx, &about, meta, rule, Status::Error, Some(reason))
                     };
                     // Not judged: a service the rule reads was left out of the scan.
                     let exclude = |reason: &str| {
@@ -180,8 +184,7 @@ pub fn evaluate_where(
                         )));
                         continue;
                     }
-                    start_budget(ctx.budget());
-                    let began = Instant::now();
+                    let began = start_budget(ctx.budget());
                     if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
                         out.push(error(format!("tags not collected ({gap})")));
                         continue;
@@ -244,7 +247,7 @@ pub fn evaluate_where(
                         (status, reason)
                     };
                     let meta = Arc::clone(&kept.meta);
-                    out.push(finding(ctx, idx, &subject, meta, rule, status, reason));
+                    out.push(finding(ctx, &about, meta, rule, status, reason));
                 }
             }
             (out, runs, skipped, excluded, by_cel)
@@ -388,15 +391,37 @@ fn unseen_reads(inventory: &Inventory, idx: ResourceIdx, rule: &Rule) -> Option<
     ))
 }
 
+/// The resource a finding is about, as the evaluation loop holds it.
+struct About<'s> {
+    idx: ResourceIdx,
+    /// Shared by all the resource's findings.
+    subject: &'s Arc<ResourceRef>,
+    /// Whether any gap names the resource: looking its gaps up walks every gap of
+    /// the scan, once per failure otherwise.
+    has_gaps: bool,
+}
+
 fn finding(
     ctx: &EvalContext,
-    idx: ResourceIdx,
-    subject: &Arc<ResourceRef>,
+    about: &About<'_>,
     meta: Arc<RuleFile>,
     rule: &Rule,
     status: Status,
     reason: Option<String>,
 ) -> Finding {
+    let (idx, subject, has_gaps) = (about.idx, about.subject, about.has_gaps);
+    // A pass carries no evidence: what the helpers recorded is left for the next
+    // evaluation to clear, where its buffers are reused rather than taken and freed.
+    if status == Status::Pass {
+        return Finding {
+            rule: meta,
+            resource: Arc::clone(subject),
+            status,
+            reason,
+            muted_status: None,
+            evidence: Evidence::default(),
+        };
+    }
     let inventory = ctx.inventory();
     let resource = inventory.resource(idx);
     let touched = take_touched();
@@ -409,9 +434,7 @@ fn finding(
         }),
         _ => meta,
     };
-    let evidence = if status == Status::Pass {
-        Evidence::default()
-    } else {
+    let evidence = {
         let mut properties = BTreeMap::new();
         // Facts a helper recorded (an escalation path), beside the properties read.
         properties.extend(facts);
@@ -427,10 +450,14 @@ fn finding(
         // An ERROR may come from a related resource a helper returned (a backup plan
         // whose selections were not collected, judged from its region): its gaps are
         // the cause, so they are named beside the subject's own.
-        let mut gaps: Vec<String> = inventory
-            .resource_gaps(&resource.id)
-            .map(|g| g.summary())
-            .collect();
+        let mut gaps: Vec<String> = if has_gaps {
+            inventory
+                .resource_gaps(&resource.id)
+                .map(|g| g.summary())
+                .collect()
+        } else {
+            Vec::new()
+        };
         if status == Status::Error {
             for &i in &touched {
                 for gap in inventory.resource_gaps(&inventory.resource(i).id) {
@@ -520,7 +547,7 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let root = ctx.root();
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
-    start_budget(ctx.budget());
+    let _ = start_budget(ctx.budget());
     run_in(expr, &scope, ctx.plain())
 }
 

@@ -128,7 +128,7 @@ pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
         subject: scope.subject,
         settings: scope.settings,
         now: scope.now,
-        bound: Vec::new(),
+        bound: Bound::default(),
     };
     let touched = crate::expr::functions::touched_len();
     let decided = walker.eval(expr).and_then(|v| truth(&v));
@@ -145,7 +145,70 @@ struct Walker<'a> {
     settings: &'a Json,
     now: DateTime<Utc>,
     /// Comprehension variables, innermost last.
-    bound: Vec<(&'a str, V<'a>)>,
+    bound: Bound<'a>,
+}
+
+/// How many comprehension variables [`Bound`] keeps without allocating: two per
+/// nested comprehension (the accumulator and the item), and rules nest two deep.
+const INLINE_BOUND: usize = 6;
+
+/// The comprehension variables in scope, innermost last. Held inline: a `Vec` here
+/// was one allocation for every evaluation of every rule with an `exists` or `all`.
+struct Bound<'a> {
+    inline: [Option<(&'a str, V<'a>)>; INLINE_BOUND],
+    len: usize,
+    /// Variables past the inline ones (comprehensions nested deeper).
+    more: Vec<(&'a str, V<'a>)>,
+}
+
+impl Default for Bound<'_> {
+    fn default() -> Self {
+        Bound {
+            inline: [const { None }; INLINE_BOUND],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Bound<'a> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, entry: (&'a str, V<'a>)) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(entry),
+            None => self.more.push(entry),
+        }
+        self.len += 1;
+    }
+
+    fn truncate(&mut self, len: usize) {
+        while self.len > len {
+            self.len -= 1;
+            match self.inline.get_mut(self.len) {
+                Some(slot) => *slot = None,
+                None => {
+                    self.more.pop();
+                }
+            }
+        }
+    }
+
+    /// The innermost variable of that name.
+    fn find(&self, name: &str) -> Option<&V<'a>> {
+        let deeper = self.more.iter().rev().map(|(n, v)| (*n, v));
+        let inline = self.inline[..self.len.min(INLINE_BOUND)]
+            .iter()
+            .rev()
+            .flatten()
+            .map(|(n, v)| (*n, v));
+        deeper
+            .chain(inline)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
 }
 
 impl<'a> Walker<'a> {
@@ -235,7 +298,7 @@ impl<'a> Walker<'a> {
     }
 
     fn ident(&self, name: &str) -> Option<V<'a>> {
-        if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| *n == name) {
+        if let Some(v) = self.bound.find(name) {
             return Some(v.clone());
         }
         match name {
@@ -818,6 +881,9 @@ mod tests {
             "size(properties.l.filter(i, i > 1)) == 1 && properties.l.filter(i, i > 5).size() == 0",
             "properties.l.filter(i, i < 2).all(i, i == 1) && 2 in properties.l.filter(i, i > 1)",
             "size([1, properties.n]) == 2 && properties.l.map(i, i + 1).exists(i, i == 3)",
+            // Four comprehensions deep: more variables than the walker holds inline.
+            "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.all(d, a + b + c + d > 3 && a == 1))))",
+            "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.exists(d, a + b + c + d == 8)))) && properties.l.all(i, i > 0)",
         ] {
             let (direct, cel) = both(source, p.clone());
             match direct {

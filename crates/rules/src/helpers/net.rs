@@ -33,15 +33,20 @@ pub fn contains(outer: &str, inner: &str) -> Result<bool, String> {
 /// admit the range; other protocols (ICMP) carry no ports. A missing range on
 /// TCP/UDP means every port, as the EC2 API reports it.
 pub fn opens_port(protocol: &str, from: Option<i64>, to: Option<i64>, port: i64) -> bool {
-    match protocol.to_ascii_lowercase().as_str() {
-        "-1" | "all" => true,
-        "tcp" | "6" | "udp" | "17" => match (from, to) {
-            (Some(from), Some(to)) if from >= 0 && to >= 0 => from <= port && port <= to,
-            (Some(-1), _) | (_, Some(-1)) | (None, None) => true,
-            (Some(from), None) => from == port,
-            (None, Some(to)) => to == port,
-            _ => false,
-        },
+    // Compared without case rather than lowercased into a new string: security-group
+    // rules call this for every ingress entry of every group, once per port asked.
+    let is = |name: &str| protocol.eq_ignore_ascii_case(name);
+    if is("-1") || is("all") {
+        return true;
+    }
+    if !(is("tcp") || is("6") || is("udp") || is("17")) {
+        return false;
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if from >= 0 && to >= 0 => from <= port && port <= to,
+        (Some(-1), _) | (_, Some(-1)) | (None, None) => true,
+        (Some(from), None) => from == port,
+        (None, Some(to)) => to == port,
         _ => false,
     }
 }
@@ -78,5 +83,9 @@ mod tests {
         assert!(opens_port("udp", Some(-1), Some(-1), 53));
         assert!(!opens_port("icmp", Some(-1), Some(-1), 22));
         assert!(opens_port("tcp", None, None, 22));
+        // The protocol is compared without case, as the API may spell it either way.
+        assert!(opens_port("TCP", Some(22), Some(22), 22));
+        assert!(opens_port("All", None, None, 443));
+        assert!(!opens_port("ICMP", None, None, 22));
     }
 }
