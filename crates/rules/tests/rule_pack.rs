@@ -366,4 +366,16 @@ fn escalation_findings_carry_the_path_and_the_raised_severity() {
             .unwrap()
             .contains("--[iam_attach_user_policy: iam:AttachUserPolicy on")
     );
+    // The helper remembers its last answer per thread, and the next evaluation of
+    // the same principal starts from it: a second pass must carry the same evidence,
+    // the same related principals and the same raised severity.
+    let (again, _) = evaluate_where(&set, &ctx, |r| {
+        r.id() == "iam_principal_can_escalate_to_admin"
+    });
+    assert_eq!(again.len(), findings.len());
+    for (first, second) in findings.iter().zip(&again) {
+        assert_eq!(first.status, second.status);
+        assert_eq!(first.rule.severity, second.rule.severity);
+        assert_eq!(first.evidence, second.evidence, "{}", first.resource.id);
+    }
 }

@@ -84,26 +84,68 @@ pub(super) fn json(value: impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
-    const F: &str = "admin_escalation";
-    let (analysis, arn) = principal(s, a, F)?;
-    let path = analysis.path_to_admin(arn);
-    if let Some(path) = &path {
-        record_fact("escalation_path", json(path));
+/// The last principal `admin_escalation` answered for on this thread: a rule asks
+/// about the same principal several times in one evaluation (`applies_when` twice,
+/// the condition three times), and each answer was worked out and converted anew.
+struct Answered {
+    scan: u64,
+    idx: vigil_inventory::ResourceIdx,
+    value: Value,
+    /// The path's evidence (as JSON and as text) and the principals on it.
+    path: Option<(serde_json::Value, String, Vec<vigil_inventory::ResourceIdx>)>,
+}
+
+thread_local! {
+    static ANSWERED: std::cell::RefCell<Option<Answered>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Records a path's evidence; done on every call, since each evaluation starts with
+/// none recorded.
+fn record_path(path: &Option<(serde_json::Value, String, Vec<vigil_inventory::ResourceIdx>)>) {
+    if let Some((steps, text, on_path)) = path {
+        record_fact("escalation_path", steps.clone());
         record_fact(
             "escalation_path_text",
-            serde_json::Value::String(path.to_string()),
+            serde_json::Value::String(text.clone()),
         );
+        for &i in on_path {
+            touch(i);
+        }
+    }
+}
+
+pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
+    const F: &str = "admin_escalation";
+    // The checks `principal` makes are the same for a principal all scan long: a
+    // principal answered before passed them.
+    let idx = s.idx_of(arg(a, 0, F)?, F)?;
+    let known = ANSWERED.with(|m| {
+        m.borrow().as_ref().and_then(|m| {
+            (m.scan == s.scan && m.idx == idx).then(|| {
+                record_path(&m.path);
+                m.value.clone()
+            })
+        })
+    });
+    if let Some(value) = known {
+        return Ok(value);
+    }
+    let (analysis, arn) = principal(s, a, F)?;
+    let path = analysis.path_to_admin(arn);
+    let recorded = path.as_ref().map(|path| {
+        let mut on_path = Vec::new();
         for hop in &path.hops {
             for id in [&hop.principal, &hop.becomes] {
                 if let Some(i) = s.inventory.index_of(id)
                     && id != arn
                 {
-                    touch(i);
+                    on_path.push(i);
                 }
             }
         }
-    }
+        (json(path), path.to_string(), on_path)
+    });
+    record_path(&recorded);
     let facts = serde_json::json!({
         "is_admin": analysis.admin(arn) == Some(crate::access::Decision::Allowed),
         // An administrator unless something Vigil could not decide says otherwise (an
@@ -115,7 +157,16 @@ pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, Executi
         "active_access_key": analysis.has_active_access_key(arn),
         "assumable_from_outside": analysis.assumable_from_outside(arn),
     });
-    Ok(to_cel(&facts))
+    let value = to_cel(&facts);
+    ANSWERED.with(|m| {
+        *m.borrow_mut() = Some(Answered {
+            scan: s.scan,
+            idx,
+            value: value.clone(),
+            path: recorded,
+        });
+    });
+    Ok(value)
 }
 
 pub(super) fn assumable_by(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
@@ -126,4 +177,73 @@ pub(super) fn assumable_by(s: &Shared, a: &[Value]) -> Result<Value, ExecutionEr
 pub(super) fn escalations(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
     let (analysis, arn) = principal(s, a, "escalations")?;
     Ok(to_cel(&json(analysis.escalations(arn))))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use vigil_inventory::{Inventory, Resource};
+
+    use super::*;
+    use crate::EvalContext;
+    use crate::expr::functions::{reset_touched, take_facts};
+
+    /// A user that may attach any policy to itself (a path to administrator when
+    /// `escalates`, none otherwise), in an account outside any organisation.
+    fn context(escalates: bool) -> EvalContext {
+        let action = if escalates {
+            "iam:AttachUserPolicy"
+        } else {
+            "s3:GetObject"
+        };
+        let user = Resource::new(
+            "arn:aws:iam::123456789012:user/u",
+            "aws.iam.user",
+            "123456789012",
+            "global",
+        )
+        .with_property(
+            "inline_policies",
+            json!([{"name": "p", "document": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": "arn:aws:iam::123456789012:user/u"}]}}]),
+        )
+        .with_property("attached_policies", json!([]))
+        .with_property("groups", json!([]))
+        .with_property("access_keys", json!([]))
+        .with_property("permissions_boundary", serde_json::Value::Null);
+        let account = Resource::new(
+            "arn:aws::123456789012:account",
+            "aws.account",
+            "123456789012",
+            "global",
+        )
+        .with_property("organization", serde_json::Value::Null);
+        let inventory = Inventory::new(vec![user, account], vec![], vec![]).unwrap();
+        EvalContext::new(Arc::new(inventory), chrono::Utc::now())
+    }
+
+    fn ask(ctx: &EvalContext) -> (Value, Vec<String>) {
+        reset_touched();
+        let subject = to_cel(&json!({"id": "arn:aws:iam::123456789012:user/u"}));
+        let value = admin_escalation(ctx.shared(), &[subject]).unwrap();
+        let facts = take_facts().into_iter().map(|(name, _)| name).collect();
+        (value, facts)
+    }
+
+    /// The helper answers a principal asked about again from what it remembers; each
+    /// evaluation starts with no evidence recorded, so the path must be recorded again
+    /// on every answer, and another context (another scan) is never answered from it.
+    #[test]
+    fn a_remembered_answer_records_its_path_again_and_stays_in_its_scan() {
+        let ctx = context(true);
+        let (first, facts) = ask(&ctx);
+        assert_eq!(facts, ["escalation_path", "escalation_path_text"]);
+        let (again, facts) = ask(&ctx);
+        assert_eq!(again, first);
+        assert_eq!(facts, ["escalation_path", "escalation_path_text"]);
+
+        let (other, facts) = ask(&context(false));
+        assert_ne!(other, first, "answered from another scan's principal");
+        assert!(facts.is_empty(), "{facts:?}");
+    }
 }

@@ -131,6 +131,9 @@ pub(crate) fn take_touched() -> Vec<ResourceIdx> {
 }
 
 pub(crate) struct Shared {
+    /// Tells this context apart from every other one in the process, for what helpers
+    /// remember per thread between calls (a pointer could be reused by the next one).
+    pub(crate) scan: u64,
     pub(crate) inventory: Arc<Inventory>,
     /// The privilege-escalation analysis of the whole inventory, worked out the first
     /// time a rule asks for it.
@@ -302,6 +305,11 @@ impl EvalContext {
         let values = (0..inventory.len()).map(|_| OnceLock::new()).collect();
         EvalContext {
             shared: Arc::new(Shared {
+                scan: {
+                    static SCANS: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(0);
+                    SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                },
                 inventory,
                 escalation: OnceLock::new(),
                 reach: OnceLock::new(),
@@ -324,6 +332,12 @@ impl EvalContext {
     pub fn with_plain_cel(mut self) -> Self {
         self.plain = true;
         self
+    }
+
+    /// What the helpers share, for tests that call one directly.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The team's settings as JSON.
