@@ -273,8 +273,22 @@ impl<'a> Walker<'a> {
                     }
                     _ => return None,
                 };
-                let mut accu = self.eval(&c.accu_init)?;
                 let depth = self.bound.len();
+                // `exists` and `all` as the parser expands them: the predicate alone
+                // decides each step, and the first item that settles the answer ends
+                // the loop, as CEL's loop condition ends it.
+                if let Some((exists, predicate)) = quantifier(c) {
+                    for item in items {
+                        self.bound.push((c.iter_var.as_str(), item));
+                        let held = self.truth_of(predicate);
+                        self.bound.truncate(depth);
+                        if held? == exists {
+                            return Some(V::Bool(exists));
+                        }
+                    }
+                    return Some(V::Bool(!exists));
+                }
+                let mut accu = self.eval(&c.accu_init)?;
                 for item in items {
                     self.bound.push((c.accu_var.as_str(), accu.clone()));
                     let go_on = self.eval(&c.loop_cond);
@@ -663,6 +677,54 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// `exists` (`true`) or `all` (`false`) with its predicate, when the comprehension is
+/// exactly what the parser's macro makes of them: the accumulator starts false (true),
+/// the loop goes on while it is not true (not false), each step is the accumulator
+/// `||` (`&&`) the predicate, and the result is the accumulator.
+fn quantifier(c: &cel::common::ast::ComprehensionExpr) -> Option<(bool, &IdedExpr)> {
+    use cel::common::ast::operators as op;
+    let accu = c.accu_var.as_str();
+    let is_accu = |e: &IdedExpr| matches!(&e.expr, Ast::Ident(name) if name == accu);
+    fn call(e: &IdedExpr) -> Option<&cel::common::ast::CallExpr> {
+        match &e.expr {
+            Ast::Call(call) if call.target.is_none() => Some(call),
+            _ => None,
+        }
+    }
+    let Ast::Literal(LiteralValue::Boolean(init)) = &c.accu_init.expr else {
+        return None;
+    };
+    let exists = !*init.inner();
+    if !is_accu(&c.result) {
+        return None;
+    }
+    // The loop condition: `@not_strictly_false(!accu)` for exists,
+    // `@not_strictly_false(accu)` for all.
+    let cond = call(&c.loop_cond)?;
+    let [inner] = cond.args.as_slice() else {
+        return None;
+    };
+    let cond_ok = cond.func_name == op::NOT_STRICTLY_FALSE
+        && if exists {
+            call(inner).is_some_and(|not| {
+                not.func_name == op::LOGICAL_NOT && matches!(not.args.as_slice(), [a] if is_accu(a))
+            })
+        } else {
+            is_accu(inner)
+        };
+    let step = call(&c.loop_step)?;
+    let [first, predicate] = step.args.as_slice() else {
+        return None;
+    };
+    let joins = if exists {
+        op::LOGICAL_OR
+    } else {
+        op::LOGICAL_AND
+    };
+    (cond_ok && step.func_name == joins && is_accu(first) && c.iter_var != accu)
+        .then_some((exists, predicate))
+}
+
 /// A field of a resource as CEL sees it (`resource_value` in `functions.rs`).
 fn resource_field<'a>(r: &'a Resource, field: &str) -> Option<V<'a>> {
     Some(match field {
@@ -854,6 +916,24 @@ mod tests {
         (direct, cel)
     }
 
+    /// `exists` and `all` take the walker's short loop only in the exact shape the
+    /// parser gives them; other comprehensions take the general one.
+    #[test]
+    fn exists_and_all_are_recognised_in_the_parsers_shape_only() {
+        let shape = |source: &str| {
+            let program = cel::Program::compile(source).unwrap();
+            let Ast::Comprehension(c) = &program.expression().expr else {
+                panic!("{source} is not a comprehension");
+            };
+            quantifier(c).map(|(exists, _)| exists)
+        };
+        assert_eq!(shape("properties.l.exists(i, i == 2)"), Some(true));
+        assert_eq!(shape("properties.l.all(i, i < 2)"), Some(false));
+        assert_eq!(shape("properties.l.exists_one(i, i == 1)"), None);
+        assert_eq!(shape("properties.l.map(i, i + 1)"), None);
+        assert_eq!(shape("properties.l.filter(i, i > 1)"), None);
+    }
+
     #[test]
     fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
         let p = json!({"a": "x", "n": 3, "z": null, "l": [1, 2], "m": {"k": true}, "d": 1.5});
@@ -889,6 +969,10 @@ mod tests {
             // Four comprehensions deep: more variables than the walker holds inline.
             "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.all(d, a + b + c + d > 3 && a == 1))))",
             "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.exists(d, a + b + c + d == 8)))) && properties.l.all(i, i > 0)",
+            // The item that settles the answer ends the loop: what follows is not read.
+            "properties.l.exists(i, i == 1 || properties.missing == 1)",
+            "!properties.l.all(i, i == 2 && properties.missing == 1)",
+            "[].exists(i, i == 1) == false && [].all(i, i == 1)",
         ] {
             let (direct, cel) = both(source, p.clone());
             match direct {
