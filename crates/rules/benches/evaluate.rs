@@ -17,17 +17,17 @@
 //!
 //! Figures (2-core machine shared with other builds, load average 5-6; 100,000
 //! resources, 424 rules, 972,370 evaluations, 882,413 findings of which 251,803 FAIL or
-//! ERROR), after the allocation and `admin_escalation` work of issue 15 item 3:
-//! - evaluation 1.8-2.4 s wall, 1.23-1.55 s CPU: 1.09-1.21 s user, 0.13-0.37 s system
-//!   (1.4 s system under the heaviest neighbour load); before it 1.19-1.22 s user, the
-//!   same binary layout measured side by side.
-//! - cost per rule: 31-37 µs CPU per rule per 1,000 resources on average, 43 µs for each
-//!   rule added (`VIGIL_BENCH_GROWTH=1`: half the pack 0.62 s, all of it 1.53 s, so
-//!   linear in the rules); 1.3-1.6 µs CPU per evaluation; a resource costs what the
-//!   rules of its type cost (security groups, 29 rules, 5 ingress entries each, are
-//!   the dearest type: 3.5-6 µs per rule alone, 12 µs where most fail and their
-//!   evidence is copied).
-//! - peak 860-911 MiB RSS, 310 MiB of it before evaluating. Where it goes (heaptrack
+//! ERROR), after issue 15 item 3's work (fewer allocations per evaluation,
+//! `admin_escalation` answered once per principal, `exists`/`all` as a short loop):
+//! - evaluation 1.8-2.6 s wall, 1.20-1.70 s CPU: 0.89-0.97 s user, 0.24-0.81 s system;
+//!   before it (ab86dbe, side by side) 1.18-1.25 s user.
+//! - cost per rule: 28-40 µs CPU per rule per 1,000 resources on average, 40 µs for each
+//!   rule added (`VIGIL_BENCH_GROWTH=1`: half the pack 0.58 s, all of it 1.43 s: linear
+//!   in the rules); 1.2-1.75 µs CPU per evaluation. A resource costs what the rules of
+//!   its type cost: security groups (29 rules, 5 ingress entries each) 2.6-3.3 µs per
+//!   rule alone, 7.9 µs where most fail and their evidence is copied; the dearest rule,
+//!   `iam_principal_can_escalate_to_admin`, 13 µs (decided in CEL).
+//! - peak 856-911 MiB RSS, 310 MiB of it before evaluating. Where it goes (heaptrack
 //!   with `bench-system-alloc` at 20,000 resources, times five): the inventory ~250 MiB
 //!   (every JSON object, however small, is a `BTreeMap` leaf of 632 bytes), the findings
 //!   `Vec` 121 MiB (144 bytes a finding, PASS included, fixed by `Finding`'s public
