@@ -141,6 +141,7 @@ pub fn evaluate_where(
                     subject: idx,
                     settings,
                     now,
+                    shared: Some(ctx.shared()),
                 };
                 // Bound for CEL only when a condition cannot be decided directly.
                 let mut scope = None;

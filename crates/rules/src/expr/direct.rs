@@ -55,6 +55,9 @@ enum V<'a> {
     Resources(Rc<[ResourceIdx]>),
     /// A list built while walking (what `filter` gathers), its items evaluated.
     List(Rc<Vec<V<'a>>>),
+    /// A value a helper answered in CEL's terms (`admin_escalation`'s map, and what
+    /// is read from it).
+    Cel(cel::Value),
 }
 
 /// What a value is, once JSON numbers are read as CEL reads them.
@@ -87,6 +90,13 @@ fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
             Json::String(s) => Kind::Str(s),
             _ => Kind::Other,
         },
+        V::Cel(value) => match value {
+            cel::Value::Null => Kind::Null,
+            cel::Value::Bool(b) => Kind::Bool(*b),
+            cel::Value::Int(i) => Kind::Int(*i),
+            cel::Value::String(s) => Kind::Str(s.as_str()),
+            _ => Kind::Other,
+        },
         V::Subject
         | V::Tags(_)
         | V::Literal(_)
@@ -114,6 +124,9 @@ pub(crate) struct Scope<'a> {
     pub(crate) subject: ResourceIdx,
     pub(crate) settings: &'a Json,
     pub(crate) now: DateTime<Utc>,
+    /// What the helpers share, for those the walker calls (`admin_escalation`); none in
+    /// tests of the walker alone.
+    pub(crate) shared: Option<&'a crate::expr::functions::Shared>,
 }
 
 /// Evaluates `expr` over the scope's subject; `None` when CEL must decide.
@@ -128,12 +141,15 @@ pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
         subject: scope.subject,
         settings: scope.settings,
         now: scope.now,
+        shared: scope.shared,
         bound: Bound::default(),
     };
     let touched = crate::expr::functions::touched_len();
+    let raised = crate::expr::functions::raised();
     let decided = walker.eval(expr).and_then(|v| truth(&v));
     if decided.is_none() {
         crate::expr::functions::untouch_to(touched);
+        crate::expr::functions::set_raised(raised);
     }
     decided
 }
@@ -144,6 +160,7 @@ struct Walker<'a> {
     subject: ResourceIdx,
     settings: &'a Json,
     now: DateTime<Utc>,
+    shared: Option<&'a crate::expr::functions::Shared>,
     /// Comprehension variables, innermost last.
     bound: Bound<'a>,
 }
@@ -227,6 +244,12 @@ impl<'a> Walker<'a> {
                         } else {
                             found.map(V::Json)
                         }
+                    }
+                    V::Cel(cel::Value::Map(map)) if !select.test => {
+                        // A missing key is CEL's error to word.
+                        map.get(&cel::objects::Key::from(field))
+                            .cloned()
+                            .map(V::Cel)
                     }
                     V::Subject if !select.test => self.subject_field(field),
                     V::Res(idx) if !select.test => {
@@ -609,6 +632,24 @@ impl<'a> Walker<'a> {
                 };
                 Some(V::Bool(net::opens_port(protocol, from, to, port)))
             }
+            // As the helper registered for CEL: always true, and when `when` is true a
+            // failure of this evaluation is reported at `level` at least.
+            ("raise_severity", None, [level, when]) => {
+                let level = self.eval(level)?;
+                let level: crate::Severity =
+                    serde_json::from_value(Json::String(text(&level)?.to_owned())).ok()?;
+                if matches!(kind(&self.eval(when)?), Kind::Bool(true)) {
+                    crate::expr::functions::raise_to(level);
+                }
+                Some(V::Bool(true))
+            }
+            ("admin_escalation", None, [principal]) => {
+                let shared = self.shared?;
+                let idx = self.resource_arg(principal)?;
+                crate::expr::escalation::admin_escalation_of(shared, idx)
+                    .ok()
+                    .map(V::Cel)
+            }
             ("days_since", None, [a]) => {
                 let a = self.eval(a)?;
                 crate::expr::functions::days_since_text(self.now, text(&a)?).map(V::Int)
@@ -880,7 +921,11 @@ fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
 
 /// A JSON object or array from the resource.
 fn is_container(v: &V<'_>) -> bool {
-    matches!(v, V::Json(Json::Object(_) | Json::Array(_)))
+    matches!(
+        v,
+        V::Json(Json::Object(_) | Json::Array(_))
+            | V::Cel(cel::Value::Map(_) | cel::Value::List(_))
+    )
 }
 
 #[cfg(test)]
@@ -899,6 +944,7 @@ mod tests {
             subject: 0,
             settings: &settings,
             now: "2026-06-01T00:00:00Z".parse().unwrap(),
+            shared: None,
         };
         let direct = evaluate(program.expression(), scope);
         let env = std::sync::Arc::new(cel::Env::stdlib());

@@ -63,6 +63,15 @@ fn principal<'s>(
     function: &str,
 ) -> Result<(&'s Analysis, &'s str), ExecutionError> {
     let idx = s.idx_of(arg(a, 0, function)?, function)?;
+    principal_at(s, idx, function)
+}
+
+/// [`principal`] for the resource at `idx`.
+fn principal_at<'s>(
+    s: &'s Shared,
+    idx: vigil_inventory::ResourceIdx,
+    function: &str,
+) -> Result<(&'s Analysis, &'s str), ExecutionError> {
     let node = s.inventory.resource(idx);
     if !matches!(node.resource_type.as_str(), "aws.iam.user" | "aws.iam.role") {
         return Err(ExecutionError::function_error(
@@ -116,9 +125,18 @@ fn record_path(path: &Option<(serde_json::Value, String, Vec<vigil_inventory::Re
 
 pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
     const F: &str = "admin_escalation";
+    let idx = s.idx_of(arg(a, 0, F)?, F)?;
+    admin_escalation_of(s, idx)
+}
+
+/// `admin_escalation` of the resource at `idx`: the direct walker asks by index.
+pub(crate) fn admin_escalation_of(
+    s: &Shared,
+    idx: vigil_inventory::ResourceIdx,
+) -> Result<Value, ExecutionError> {
+    const F: &str = "admin_escalation";
     // The checks `principal` makes are the same for a principal all scan long: a
     // principal answered before passed them.
-    let idx = s.idx_of(arg(a, 0, F)?, F)?;
     let known = ANSWERED.with(|m| {
         m.borrow().as_ref().and_then(|m| {
             (m.scan == s.scan && m.idx == idx).then(|| {
@@ -130,7 +148,7 @@ pub(super) fn admin_escalation(s: &Shared, a: &[Value]) -> Result<Value, Executi
     if let Some(value) = known {
         return Ok(value);
     }
-    let (analysis, arn) = principal(s, a, F)?;
+    let (analysis, arn) = principal_at(s, idx, F)?;
     let path = analysis.path_to_admin(arn);
     let recorded = path.as_ref().map(|path| {
         let mut on_path = Vec::new();
@@ -245,5 +263,56 @@ mod tests {
         let (other, facts) = ask(&context(false));
         assert_ne!(other, first, "answered from another scan's principal");
         assert!(facts.is_empty(), "{facts:?}");
+    }
+
+    /// The direct walker decides the escalation rule's shapes itself (no resource bound
+    /// for CEL): the map's fields, `path == null`, `raise_severity`; and when it gives
+    /// up further on, the raised severity is put back for CEL to set again.
+    #[test]
+    fn the_direct_walker_decides_admin_escalation_and_raise_severity() {
+        use crate::expr::direct::{Scope, evaluate};
+        use crate::expr::functions::{raised, take_raised};
+        let ctx = context(true);
+        let scope = Scope {
+            inventory: ctx.inventory(),
+            subject: 0,
+            settings: ctx.settings_json(),
+            now: ctx.now(),
+            shared: Some(ctx.shared()),
+        };
+        let decide = |source: &str| {
+            reset_touched();
+            let program = cel::Program::compile(source).unwrap();
+            evaluate(program.expression(), scope)
+        };
+        assert_eq!(
+            decide(
+                "!admin_escalation(resource).is_admin && !admin_escalation(resource).is_admin_conditional"
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            decide(
+                r#"raise_severity("critical", !admin_escalation(resource).active_access_key) && admin_escalation(resource).path == null"#
+            ),
+            Some(false)
+        );
+        assert_eq!(take_raised(), Some(crate::Severity::Critical));
+        let facts: Vec<String> = take_facts().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(facts, ["escalation_path", "escalation_path_text"]);
+        // A key the map lacks is CEL's error to word: the walker gives up, and leaves
+        // no raised severity behind it.
+        assert_eq!(
+            decide(r#"raise_severity("critical", true) && admin_escalation(resource).no_such_key"#),
+            None
+        );
+        assert_eq!(raised(), None);
+        // Without the helpers' shared state (the walker alone), CEL decides.
+        let alone = Scope {
+            shared: None,
+            ..scope
+        };
+        let program = cel::Program::compile("admin_escalation(resource).is_admin").unwrap();
+        assert_eq!(evaluate(program.expression(), alone), None);
     }
 }

@@ -102,6 +102,23 @@ pub(crate) fn take_facts() -> Vec<(String, serde_json::Value)> {
     FACTS.with(|f| std::mem::take(&mut *f.borrow_mut()))
 }
 
+/// The severity `raise_severity` has asked for so far in the current evaluation.
+pub(crate) fn raised() -> Option<crate::Severity> {
+    RAISED.with(std::cell::Cell::get)
+}
+
+/// Puts back the severity asked for (the direct walker, giving up, leaves the record
+/// as CEL will find it).
+pub(crate) fn set_raised(level: Option<crate::Severity>) {
+    RAISED.with(|r| r.set(level));
+}
+
+/// `raise_severity`: when `when` holds, a failure of this evaluation is reported at
+/// `level` at least.
+pub(crate) fn raise_to(level: crate::Severity) {
+    RAISED.with(|r| r.set(Some(r.get().map_or(level, |old| old.max(level)))));
+}
+
 /// Takes the severity a `raise_severity` asked for during the current evaluation.
 pub(crate) fn take_raised() -> Option<crate::Severity> {
     RAISED.with(|r| r.take())
@@ -334,8 +351,7 @@ impl EvalContext {
         self
     }
 
-    /// What the helpers share, for tests that call one directly.
-    #[cfg(test)]
+    /// What the helpers share: the direct walker calls some of them.
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
@@ -627,7 +643,7 @@ impl EvalContext {
                 )
             })?;
             if matches!(arg(a, 1, "raise_severity")?, Value::Bool(true)) {
-                RAISED.with(|r| r.set(Some(r.get().map_or(level, |old| old.max(level)))));
+                raise_to(level);
             }
             Ok(Value::Bool(true))
         });
