@@ -119,8 +119,12 @@ fn exposure<'s>(
 }
 
 pub(super) fn internet_reachable(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
+    internet_reachable_of(s, subject(s, a, "internet_reachable")?)
+}
+
+/// `internet_reachable` of the resource at `idx`: the direct walker asks by index.
+pub(crate) fn internet_reachable_of(s: &Shared, idx: ResourceIdx) -> Result<Value, ExecutionError> {
     const F: &str = "internet_reachable";
-    let idx = subject(s, a, F)?;
     let e = exposure(s, idx, F)?;
     match e.reachable {
         Tri::Yes => {
@@ -219,8 +223,12 @@ fn privileged(
 }
 
 pub(super) fn role_privileged(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
+    role_privileged_of(s, subject(s, a, "role_privileged")?)
+}
+
+/// `role_privileged` of the resource at `idx`: the direct walker asks by index.
+pub(crate) fn role_privileged_of(s: &Shared, idx: ResourceIdx) -> Result<Value, ExecutionError> {
     const F: &str = "role_privileged";
-    let idx = subject(s, a, F)?;
     let analysis = analysis(s, F)?;
     let r = s.inventory.resource(idx);
     if r.resource_type == "aws.iam.role" {

@@ -146,10 +146,12 @@ pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
     };
     let touched = crate::expr::functions::touched_len();
     let raised = crate::expr::functions::raised();
+    let facts = crate::expr::functions::facts_now();
     let decided = walker.eval(expr).and_then(|v| truth(&v));
     if decided.is_none() {
         crate::expr::functions::untouch_to(touched);
         crate::expr::functions::set_raised(raised);
+        crate::expr::functions::restore_facts(facts);
     }
     decided
 }
@@ -643,12 +645,15 @@ impl<'a> Walker<'a> {
                 }
                 Some(V::Bool(true))
             }
-            ("admin_escalation", None, [principal]) => {
+            ("admin_escalation" | "role_privileged" | "internet_reachable", None, [subject]) => {
                 let shared = self.shared?;
-                let idx = self.resource_arg(principal)?;
-                crate::expr::escalation::admin_escalation_of(shared, idx)
-                    .ok()
-                    .map(V::Cel)
+                let idx = self.resource_arg(subject)?;
+                let answer = match name {
+                    "admin_escalation" => crate::expr::escalation::admin_escalation_of(shared, idx),
+                    "role_privileged" => crate::expr::attack::role_privileged_of(shared, idx),
+                    _ => crate::expr::attack::internet_reachable_of(shared, idx),
+                };
+                answer.ok().map(V::Cel)
             }
             ("days_since", None, [a]) => {
                 let a = self.eval(a)?;

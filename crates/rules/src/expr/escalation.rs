@@ -301,12 +301,16 @@ mod tests {
         let facts: Vec<String> = take_facts().into_iter().map(|(n, _)| n).collect();
         assert_eq!(facts, ["escalation_path", "escalation_path_text"]);
         // A key the map lacks is CEL's error to word: the walker gives up, and leaves
-        // no raised severity behind it.
+        // no raised severity and no recorded path behind it.
         assert_eq!(
             decide(r#"raise_severity("critical", true) && admin_escalation(resource).no_such_key"#),
             None
         );
         assert_eq!(raised(), None);
+        assert!(take_facts().is_empty());
+        // The reach helpers on a user are errors: CEL's to word.
+        assert_eq!(decide("role_privileged(resource)"), None);
+        assert_eq!(decide("internet_reachable(resource)"), None);
         // Without the helpers' shared state (the walker alone), CEL decides.
         let alone = Scope {
             shared: None,

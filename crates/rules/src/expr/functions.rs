@@ -102,6 +102,17 @@ pub(crate) fn take_facts() -> Vec<(String, serde_json::Value)> {
     FACTS.with(|f| std::mem::take(&mut *f.borrow_mut()))
 }
 
+/// The facts recorded so far in the current evaluation (the direct walker puts them
+/// back when it gives up, so that CEL records exactly what it would alone).
+pub(crate) fn facts_now() -> Vec<(String, serde_json::Value)> {
+    FACTS.with(|f| f.borrow().clone())
+}
+
+/// Puts back the facts [`facts_now`] returned.
+pub(crate) fn restore_facts(facts: Vec<(String, serde_json::Value)>) {
+    FACTS.with(|f| *f.borrow_mut() = facts);
+}
+
 /// The severity `raise_severity` has asked for so far in the current evaluation.
 pub(crate) fn raised() -> Option<crate::Severity> {
     RAISED.with(std::cell::Cell::get)
