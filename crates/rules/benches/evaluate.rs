@@ -18,16 +18,19 @@
 //! Figures (2-core machine shared with other builds, load average 5-6; 100,000
 //! resources, 424 rules, 972,370 evaluations, 882,413 findings of which 251,803 FAIL or
 //! ERROR), after issue 15 item 3's work (fewer allocations per evaluation,
-//! `admin_escalation` answered once per principal, `exists`/`all` as a short loop):
-//! - evaluation 1.8-2.6 s wall, 1.20-1.70 s CPU: 0.89-0.97 s user, 0.24-0.81 s system;
-//!   before it (ab86dbe, side by side) 1.18-1.25 s user.
-//! - cost per rule: 28-40 µs CPU per rule per 1,000 resources on average, 40 µs for each
-//!   rule added (`VIGIL_BENCH_GROWTH=1`: half the pack 0.58 s, all of it 1.43 s: linear
-//!   in the rules); 1.2-1.75 µs CPU per evaluation. A resource costs what the rules of
-//!   its type cost: security groups (29 rules, 5 ingress entries each) 2.6-3.3 µs per
-//!   rule alone, 7.9 µs where most fail and their evidence is copied; the dearest rule,
-//!   `iam_principal_can_escalate_to_admin`, 13 µs (decided in CEL).
-//! - peak 856-911 MiB RSS, 310 MiB of it before evaluating. Where it goes (heaptrack
+//! `exists`/`all` as a short loop, the escalation and reach helpers decided by the
+//! direct walker, `admin_escalation` answered once per principal):
+//! - evaluation 1.4-1.9 s wall, 0.89-1.23 s CPU: 0.79-0.85 s user, 0.07-0.39 s system;
+//!   before it (ab86dbe, side by side) 1.24-1.29 s user, 1.49-2.32 s CPU.
+//! - cost per rule: 21 µs CPU per rule per 1,000 resources on average, 20 µs for each
+//!   rule added (`VIGIL_BENCH_GROWTH=1`: half the pack 0.44 s, all of it 0.87 s: linear
+//!   in the rules, so bounded per rule); 0.9-1.3 µs CPU per evaluation. A resource
+//!   costs what the rules of its type cost: security groups (29 rules, 5 ingress
+//!   entries each, the dearest type) 2.6-6.9 µs per rule alone, 12.8 µs for
+//!   `ec2_security_group_internet_ingress_authorized_ports_only`, where most fail and
+//!   their evidence is copied. Left to CEL: 2.5% of condition runs, nearly all of them
+//!   errors CEL words (roles not in the inventory).
+//! - peak 863-873 MiB RSS (unchanged), 310 MiB of it before evaluating. Where it goes (heaptrack
 //!   with `bench-system-alloc` at 20,000 resources, times five): the inventory ~250 MiB
 //!   (every JSON object, however small, is a `BTreeMap` leaf of 632 bytes), the findings
 //!   `Vec` 121 MiB (144 bytes a finding, PASS included, fixed by `Finding`'s public
