@@ -16,6 +16,7 @@ mod registry;
 mod retry;
 mod services;
 mod shape;
+mod sink_securityhub;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub use discover::{DISCOVERY_ACTIONS, OrgAccount, discover_accounts};
 pub use options::CollectOptions;
 pub use registry::{COLLECTORS, Collector, Scope};
 pub use retry::FinalErrors;
+pub use sink_securityhub::{SINK_ACTIONS, securityhub_importer};
 
 /// Why a collection could not start at all. Failures of single services or regions
 /// are gaps, not errors.

@@ -62,3 +62,23 @@ pub fn policy_document() -> String {
     text.push('\n');
     text
 }
+
+/// The Security Hub sink's own policy: the only writes Vigil makes, for the sink's own
+/// credentials (never the scanner's), exactly [`crate::SINK_ACTIONS`]. `Resource` is
+/// `*` on purpose: an identity policy reaches only its own account's hub, and the one
+/// product a customer may import into is that account's `product/<account>/default`,
+/// so naming ARNs would grant nothing less and break in another partition.
+pub fn sink_policy_document() -> String {
+    let doc: Value = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "VigilSecurityHubSink",
+            "Effect": "Allow",
+            "Action": crate::SINK_ACTIONS,
+            "Resource": "*"
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("policy serialises");
+    text.push('\n');
+    text
+}

@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use vigil_collect::policy::{all_actions, is_read_only, policy_document};
+use vigil_collect::SINK_ACTIONS;
+use vigil_collect::policy::{all_actions, is_read_only, policy_document, sink_policy_document};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,6 +43,9 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The Security Hub sink's calls: writes, with their own credentials and policy.
+const SINK_FILE: &str = "sink_securityhub.rs";
+
 /// Actions that need no IAM permission: every principal may ask who it is.
 const NO_PERMISSION_NEEDED: &[&str] = &["sts:GetCallerIdentity"];
 
@@ -50,7 +54,10 @@ fn the_policy_holds_exactly_the_actions_the_source_calls() {
     let mut files = Vec::new();
     sources(&crate_dir().join("src"), &mut files);
     let mut called = BTreeSet::new();
-    for file in files.iter().filter(|f| !f.ends_with("policy.rs")) {
+    for file in files
+        .iter()
+        .filter(|f| !f.ends_with("policy.rs") && !f.ends_with(SINK_FILE))
+    {
         called.extend(action_literals(&std::fs::read_to_string(file).unwrap()));
     }
     let granted: BTreeSet<String> = all_actions().into_iter().map(str::to_owned).collect();
@@ -106,5 +113,34 @@ fn the_literal_scanner_finds_actions_and_ignores_other_strings() {
     assert_eq!(
         found.into_iter().collect::<Vec<_>>(),
         vec!["access-analyzer:ListAnalyzers", "s3:ListAllMyBuckets"]
+    );
+}
+
+/// The sink's file calls exactly the actions of its own policy, none of which is in
+/// the scanner's; its committed policy is current. Regenerate with
+/// `VIGIL_UPDATE_SCHEMAS=1`.
+#[test]
+fn the_security_hub_sink_has_its_own_policy_and_the_scanner_none_of_it() {
+    let text = std::fs::read_to_string(crate_dir().join("src").join(SINK_FILE)).unwrap();
+    let called = action_literals(&text);
+    let granted: BTreeSet<String> = SINK_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+    assert_eq!(called, granted);
+    assert!(
+        SINK_ACTIONS.iter().any(|a| !is_read_only(a)),
+        "the sink writes"
+    );
+    let scanner = all_actions();
+    assert!(SINK_ACTIONS.iter().all(|a| !scanner.contains(a)));
+    assert!(!policy_document().contains("BatchImportFindings"));
+
+    let path = crate_dir().join("../../deploy/aws/securityhub-sink-policy.json");
+    let current = sink_policy_document();
+    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "deploy/aws/securityhub-sink-policy.json is stale: run with VIGIL_UPDATE_SCHEMAS=1"
     );
 }

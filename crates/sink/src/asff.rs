@@ -121,11 +121,19 @@ pub struct Workflow {
 }
 
 /// What Security Hub already holds for a finding and must stay as it is on update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Kept {
     pub created_at: String,
     pub first_observed_at: Option<String>,
+    /// `Workflow.Status` as held (NEW, NOTIFIED, SUPPRESSED, RESOLVED).
+    pub workflow: Option<String>,
+    /// The finding's note was written by Vigil ([`NOTE_BY`]): a suppression Vigil set
+    /// and may lift, unlike one a person set in Security Hub.
+    pub noted_by_vigil: bool,
 }
+
+/// `Note.UpdatedBy` of the notes Vigil writes when it changes a finding's workflow.
+pub const NOTE_BY: &str = "vigil";
 
 /// Where findings go: the account and region of the Security Hub written to (the
 /// product ARN names them), and the partition.

@@ -135,6 +135,7 @@ fn an_update_keeps_what_security_hub_holds() {
     let kept = Kept {
         created_at: "2026-01-01T00:00:00.000Z".into(),
         first_observed_at: Some("2026-01-01T00:00:01.000Z".into()),
+        ..Default::default()
     };
     let f = to_asff(
         &event("finding.resolved", "PASS", "vigil:r:b"),

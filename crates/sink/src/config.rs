@@ -18,6 +18,7 @@ pub enum SinkConfig {
     Http(HttpConfig),
     SplunkHec(SplunkHecConfig),
     Syslog(SyslogConfig),
+    Securityhub(SecurityHubConfig),
 }
 
 impl SinkConfig {
@@ -29,6 +30,7 @@ impl SinkConfig {
             Self::Http(_) => "http",
             Self::SplunkHec(_) => "splunk_hec",
             Self::Syslog(_) => "syslog",
+            Self::Securityhub(_) => "securityhub",
         }
     }
 
@@ -40,6 +42,7 @@ impl SinkConfig {
             Self::Http(c) => &c.name,
             Self::SplunkHec(c) => &c.name,
             Self::Syslog(c) => &c.name,
+            Self::Securityhub(c) => &c.name,
         };
         name.as_deref().unwrap_or(self.kind())
     }
@@ -344,10 +347,10 @@ impl Default for SyslogConfig {
 }
 
 /// AWS Security Hub (CSPM): finding events imported as ASFF findings with
-/// `BatchImportFindings`; resolved findings archived. Not yet a `[[sinks]]` type: the
-/// daemon does not make its AWS client yet. It writes, so it has its own
-/// credentials: `profile`, `role_arn` and `region` here, never the scanner's, with a
-/// policy of their own (`securityhub:BatchImportFindings`, `securityhub:GetFindings`). Security Hub only takes findings
+/// `BatchImportFindings`; resolved findings archived (`type = "securityhub"`). It
+/// writes, so it has its own credentials: `profile`, `role_arn` and `region` here,
+/// never the scanner's, with a policy of their own
+/// (`deploy/aws/securityhub-sink-policy.json`). Security Hub only takes findings
 /// of the calling account, so a multi-account setup has one sink per account, each
 /// with that account's role and its id in `accounts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,8 @@
 //! are in its durable outbox.
 //!
 //! This crate owns the wire formats and transports (stdout, NDJSON file, generic
-//! HTTP webhook, Splunk HEC, RFC 5424 syslog over UDP, TCP or TLS), their
+//! HTTP webhook, Splunk HEC, RFC 5424 syslog over UDP, TCP or TLS; AWS Security Hub
+//! through an importer the daemon gives, as the AWS SDK lives elsewhere), their
 //! configuration, and the classification of every failure as retryable or not.
 //! It owns no queue, no retry loop and no metrics: the daemon's delivery loop reads
 //! the outbox, calls [`Sink::send`] with at most [`Sink::max_batch`] events, and
@@ -104,6 +105,29 @@ pub fn build(config: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
     build_with_env(config, &|name| std::env::var(name).ok())
 }
 
+/// Makes the AWS client of a Security Hub sink. This crate holds no AWS SDK code:
+/// the daemon passes `vigil_collect::securityhub_importer`.
+pub type ImporterFactory<'a> =
+    &'a dyn Fn(&SecurityHubConfig) -> std::sync::Arc<dyn FindingsImporter>;
+
+/// Like [`build_with_env`], with the maker of Security Hub clients; without one, a
+/// `securityhub` sink is a configuration error that says so.
+pub fn build_with(
+    config: &SinkConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+    importers: Option<ImporterFactory<'_>>,
+) -> Result<Box<dyn Sink>, SinkError> {
+    match (config, importers) {
+        (SinkConfig::Securityhub(c), Some(make)) => Ok(Box::new(SecurityHubSink::new(c, make(c))?)),
+        (SinkConfig::Securityhub(c), None) => Err(SinkError::config(
+            c.name.as_deref().unwrap_or("securityhub"),
+            "type",
+            "a `securityhub` sink needs the AWS SDK, which only the daemon links",
+        )),
+        _ => build_with_env(config, env),
+    }
+}
+
 /// Like [`build`], with the environment given as a lookup function, for callers
 /// that resolve variables themselves (and for tests, as setting variables in a
 /// running process is unsafe).
@@ -117,6 +141,7 @@ pub fn build_with_env(
         SinkConfig::Http(c) => Box::new(HttpSink::new(c, env)?),
         SinkConfig::SplunkHec(c) => Box::new(SplunkHecSink::new(c, env)?),
         SinkConfig::Syslog(c) => Box::new(SyslogSink::new(c)?),
+        SinkConfig::Securityhub(_) => return build_with(config, env, None),
     })
 }
 
@@ -129,14 +154,18 @@ pub fn validate_with_env(
 ) -> Result<(), SinkError> {
     match config {
         SinkConfig::File(c) => FileSink::check(c),
+        SinkConfig::Securityhub(c) => SecurityHubSink::check(c),
         other => build_with_env(other, env).map(drop),
     }
 }
 
 /// Builds every configured sink, reporting the problems of all of them at once,
 /// plus any name used twice (two sinks sharing a name would share delivery state
-/// in the outbox).
-pub fn build_all(configs: &[SinkConfig]) -> Result<Vec<Box<dyn Sink>>, Vec<SinkError>> {
+/// in the outbox). `importers` makes the AWS clients of Security Hub sinks.
+pub fn build_all(
+    configs: &[SinkConfig],
+    importers: Option<ImporterFactory<'_>>,
+) -> Result<Vec<Box<dyn Sink>>, Vec<SinkError>> {
     let mut sinks = Vec::with_capacity(configs.len());
     let mut errors = Vec::new();
     let mut names = HashSet::new();
@@ -150,7 +179,7 @@ pub fn build_all(configs: &[SinkConfig]) -> Result<Vec<Box<dyn Sink>>, Vec<SinkE
             ));
             continue;
         }
-        match build(config) {
+        match build_with(config, &|name| std::env::var(name).ok(), importers) {
             Ok(sink) => sinks.push(sink),
             Err(e) => errors.push(e),
         }

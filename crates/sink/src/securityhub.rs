@@ -9,10 +9,10 @@
 //! its own configuration, never the scanner's) and its own IAM policy
 //! (`securityhub:BatchImportFindings`, `securityhub:GetFindings`).
 //!
-//! It archives what its events resolve. It is not yet a `[[sinks]]` type: the daemon
-//! resolves "by absence" findings whose resources a partial scan did not look at (a
-//! region not covered, a service left out, a gap), and those must first be limited to
-//! what the scan evaluated, or this sink would archive them.
+//! It archives what its events resolve. The daemon resolves "by absence" only findings
+//! whose resources the scan looked at (`daemon/scope.rs`): a region not covered, a
+//! service left out or a listing that failed resolves nothing, so this sink never
+//! archives what a partial scan did not evaluate.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +50,38 @@ pub trait FindingsImporter: Send + Sync + std::fmt::Debug {
     async fn existing(&self, ids: &[String]) -> Result<HashMap<String, Kept>, ImportError>;
     /// One `BatchImportFindings` call; returns the findings it refused.
     async fn import(&self, findings: &[AsffFinding]) -> Result<Vec<FailedFinding>, ImportError>;
+    /// Sets `Workflow.Status` of findings Security Hub already holds, with a note by
+    /// [`asff::NOTE_BY`] (`BatchUpdateFindings`: an import cannot change the workflow of
+    /// an existing finding). `findings` are (id, product ARN); returns those refused.
+    async fn set_workflow(
+        &self,
+        findings: &[(String, String)],
+        status: &str,
+        note: &str,
+    ) -> Result<Vec<FailedFinding>, ImportError>;
+}
+
+/// A workflow change the import alone cannot make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WorkflowChange {
+    /// Muted in Vigil; Security Hub holds it unsuppressed.
+    Suppress,
+    /// No longer muted; Security Hub holds it suppressed by Vigil (never lifts a
+    /// suppression a person set in Security Hub).
+    Unsuppress,
+}
+
+fn workflow_change(finding: &AsffFinding, kept: Option<&Kept>) -> Option<WorkflowChange> {
+    let kept = kept?;
+    let held_suppressed = kept.workflow.as_deref() == Some("SUPPRESSED");
+    let want_suppressed = finding.workflow.status == "SUPPRESSED";
+    if want_suppressed && !held_suppressed {
+        Some(WorkflowChange::Suppress)
+    } else if !want_suppressed && held_suppressed && kept.noted_by_vigil {
+        Some(WorkflowChange::Unsuppress)
+    } else {
+        None
+    }
 }
 
 /// A request of `BatchImportFindings` should stay well under the API's 6 MB body.
@@ -203,12 +235,16 @@ impl Sink for SecurityHubSink {
         }
 
         let target = self.importer.target();
+        let mut changes: Vec<(WorkflowChange, String, String)> = Vec::new();
         let mut findings = Vec::with_capacity(latest.len());
         let mut event_of: HashMap<String, String> = HashMap::new();
         for event in &latest {
             let kept = asff::finding_id(event).and_then(|id| kept.get(id));
             match asff::to_asff(event, &target, kept) {
                 Ok(finding) => {
+                    if let Some(change) = workflow_change(&finding, kept) {
+                        changes.push((change, finding.id.clone(), finding.product_arn.clone()));
+                    }
                     event_of.insert(finding.id.clone(), event.id.clone());
                     findings.push(finding);
                 }
@@ -237,6 +273,36 @@ impl Sink for SecurityHubSink {
                 );
             }
             failed.extend(refused);
+        }
+        for (change, status, note) in [
+            (
+                WorkflowChange::Suppress,
+                "SUPPRESSED",
+                "Muted in Vigil (its mutelist); lifted by Vigil when the mute ends.",
+            ),
+            (
+                WorkflowChange::Unsuppress,
+                "NEW",
+                "No longer muted in Vigil.",
+            ),
+        ] {
+            let ids: Vec<(String, String)> = changes
+                .iter()
+                .filter(|(c, id, _)| *c == change && !failed.iter().any(|f| &f.id == id))
+                .map(|(_, id, arn)| (id.clone(), arn.clone()))
+                .collect();
+            // BatchUpdateFindings takes at most 100 findings a call.
+            for chunk in ids.chunks(asff::MAX_BATCH) {
+                let refused = self
+                    .importer
+                    .set_workflow(chunk, status, note)
+                    .await
+                    .map_err(|e| self.unavailable(e))?;
+                for f in &refused {
+                    tracing::error!(sink = %self.name, finding = %f.id, error_code = %f.error_code, error = %f.error_message, workflow = status, "Security Hub refused a workflow change");
+                }
+                failed.extend(refused);
+            }
         }
         let Some(first) = failed.first() else {
             return Ok(());

@@ -10,6 +10,9 @@ use super::*;
 #[derive(Debug, Default)]
 struct Memory {
     held: Mutex<HashMap<String, AsffFinding>>,
+    /// Who wrote each finding's note (`BatchUpdateFindings`' `Note.UpdatedBy`).
+    notes: Mutex<HashMap<String, String>>,
+    workflow_calls: Mutex<Vec<(String, usize)>>,
     calls: Mutex<Vec<usize>>,
     lookups: Mutex<Vec<usize>>,
     refuse: Vec<String>,
@@ -29,6 +32,7 @@ impl FindingsImporter for Memory {
     async fn existing(&self, ids: &[String]) -> Result<HashMap<String, Kept>, ImportError> {
         self.lookups.lock().unwrap().push(ids.len());
         let held = self.held.lock().unwrap();
+        let notes = self.notes.lock().unwrap();
         Ok(ids
             .iter()
             .filter_map(|id| {
@@ -38,6 +42,8 @@ impl FindingsImporter for Memory {
                         Kept {
                             created_at: f.created_at.clone(),
                             first_observed_at: Some(f.first_observed_at.clone()),
+                            workflow: Some(f.workflow.status.clone()),
+                            noted_by_vigil: notes.get(id).is_some_and(|by| by == asff::NOTE_BY),
                         },
                     )
                 })
@@ -56,10 +62,38 @@ impl FindingsImporter for Memory {
                     error_message: "Finding does not adhere to ASFF".into(),
                 });
             } else {
-                held.insert(f.id.clone(), f.clone());
+                // As Security Hub does: an import never changes the workflow of a
+                // finding it holds.
+                let mut f = f.clone();
+                if let Some(old) = held.get(&f.id) {
+                    f.workflow = old.workflow.clone();
+                }
+                held.insert(f.id.clone(), f);
             }
         }
         Ok(failed)
+    }
+    async fn set_workflow(
+        &self,
+        findings: &[(String, String)],
+        status: &str,
+        _note: &str,
+    ) -> Result<Vec<FailedFinding>, ImportError> {
+        self.workflow_calls
+            .lock()
+            .unwrap()
+            .push((status.to_owned(), findings.len()));
+        let mut held = self.held.lock().unwrap();
+        for (id, _) in findings {
+            if let Some(f) = held.get_mut(id) {
+                f.workflow.status = status.to_owned();
+                self.notes
+                    .lock()
+                    .unwrap()
+                    .insert(id.clone(), asff::NOTE_BY.to_owned());
+            }
+        }
+        Ok(Vec::new())
     }
 }
 
@@ -130,6 +164,57 @@ async fn an_update_keeps_created_at_and_first_observed_at() {
     assert_ne!(f.updated_at, created);
     assert_eq!(f.record_state, "ARCHIVED");
     assert_eq!(f.compliance.status, "PASSED");
+}
+
+fn muted(uid: &str, time: chrono::DateTime<Utc>) -> Event {
+    let mut e = event("finding.muted", "MUTED", uid, A, time);
+    e.body["unmapped"] = json!({"vigil": {"muted_status": "FAIL"}});
+    e
+}
+
+#[tokio::test]
+async fn a_mute_suppresses_a_held_finding_and_its_end_lifts_only_vigils_suppression() {
+    let memory = Arc::new(Memory::default());
+    let sink = sink(Arc::clone(&memory), &[]);
+    let now = Utc::now();
+    // New findings are imported with their workflow: no update call.
+    sink.send(&[
+        event("finding.new", "FAIL", "f1", A, now),
+        event("finding.new", "FAIL", "f2", A, now),
+    ])
+    .await
+    .unwrap();
+    assert!(memory.workflow_calls.lock().unwrap().is_empty());
+    // f1 muted: the import cannot suppress a held finding, so BatchUpdateFindings does.
+    sink.send(&[muted("f1", now)]).await.unwrap();
+    assert_eq!(
+        memory.held.lock().unwrap()["f1"].workflow.status,
+        "SUPPRESSED"
+    );
+    assert_eq!(
+        *memory.workflow_calls.lock().unwrap(),
+        [("SUPPRESSED".to_owned(), 1)]
+    );
+    // A person suppressed f2 in Security Hub (no note by Vigil).
+    memory
+        .held
+        .lock()
+        .unwrap()
+        .get_mut("f2")
+        .unwrap()
+        .workflow
+        .status = "SUPPRESSED".into();
+    // Both come back unmuted: Vigil lifts its own suppression only.
+    sink.send(&[
+        event("finding.updated", "FAIL", "f1", A, now),
+        event("finding.updated", "FAIL", "f2", A, now),
+    ])
+    .await
+    .unwrap();
+    let held = memory.held.lock().unwrap();
+    assert_eq!(held["f1"].workflow.status, "NEW");
+    assert_eq!(held["f2"].workflow.status, "SUPPRESSED");
+    assert_eq!(memory.workflow_calls.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]

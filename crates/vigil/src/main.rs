@@ -21,7 +21,10 @@ use clap::Parser;
 use cli::{Cli, Command, LogFormat};
 
 /// mimalloc: evaluation allocates and frees many small values across threads, where it
-/// measures faster than the system allocator (see the `vigil-rules` benchmark).
+/// measures faster than the system allocator (see the `vigil-rules` benchmark). The
+/// `system-alloc` feature leaves it out, so that heaptrack and valgrind see every
+/// allocation (`cargo build --release -p vigil --features system-alloc`).
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,6 +6,9 @@
 //! receiver refuses (503) for a while and then recovers: every event still arrives. The
 //! daemon is stopped with a full outbox and restarted, and killed with SIGKILL in the
 //! middle of a scan: nothing undelivered is lost and the interrupted scan says so.
+//! A Security Hub sink imports into moto's Security Hub with its own settings: the
+//! bucket's finding arrives FAILED and ACTIVE, is ARCHIVED once fixed with its
+//! `CreatedAt` kept, and the scan of S3 alone imports nothing about other services.
 //!
 //! Ignored by default: it needs the emulators (`tests/run` starts and seeds them).
 
@@ -284,13 +287,59 @@ max_message_bytes = 1048576
 type = "file"
 name = "archive"
 path = "{events}"
+
+[[sinks]]
+type = "securityhub"
+region = "us-east-1"
+endpoint_url = "{securityhub}"
+accounts = ["000000000000"]
 "#,
         db = dir.join("vigil.db").display(),
-        events = dir.join("events.ndjson").display()
+        events = dir.join("events.ndjson").display(),
+        securityhub = securityhub_endpoint(),
     );
     let path = dir.join("vigil.toml");
     std::fs::write(&path, config).unwrap();
     path
+}
+
+/// Where the emulated Security Hub answers (moto, from localstack/state/env.sh).
+fn securityhub_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_SECURITYHUB")
+        .expect("AWS_ENDPOINT_URL_SECURITYHUB is not set: source localstack/state/env.sh first")
+}
+
+/// Every finding the emulated Security Hub holds, read with boto3 (not with Vigil's
+/// own client, so that the test does not check Vigil with Vigil).
+fn security_hub_findings() -> Vec<Value> {
+    let out = Command::new(root().join("localstack/.venv-moto/bin/python"))
+        .args([
+            "-c",
+            "import boto3, json, os\n\
+             hub = boto3.client('securityhub', region_name='us-east-1', endpoint_url=os.environ['AWS_ENDPOINT_URL_SECURITYHUB'])\n\
+             found = [f for page in hub.get_paginator('get_findings').paginate() for f in page['Findings']]\n\
+             print(json.dumps(found))",
+        ])
+        .output()
+        .expect("python from localstack/.venv-moto");
+    assert!(
+        out.status.success(),
+        "get_findings failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The Security Hub finding of the bucket's public-policy rule, if held.
+fn hub_finding_of_bucket() -> Option<Value> {
+    security_hub_findings().into_iter().find(|f| {
+        f["GeneratorId"]
+            .as_str()
+            .is_some_and(|g| g.contains("s3_bucket_policy_not_public"))
+            && f["Resources"][0]["Id"]
+                .as_str()
+                .is_some_and(|id| id.ends_with(BUCKET))
+    })
 }
 
 fn start_daemon(config: &Path, log: &Path) -> Child {
@@ -414,6 +463,23 @@ fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
         .unwrap();
     assert_eq!(new_event.body["activity_id"], 1);
     assert_eq!(new_event.body["type_uid"], 200301);
+    wait_for(
+        "the bucket's finding in Security Hub",
+        Duration::from_secs(30),
+        || hub_finding_of_bucket().is_some(),
+    );
+    let imported = hub_finding_of_bucket().unwrap();
+    assert_eq!(imported["RecordState"], "ACTIVE", "{imported}");
+    assert_eq!(imported["Compliance"]["Status"], "FAILED", "{imported}");
+    assert_eq!(imported["AwsAccountId"], "000000000000");
+    assert_eq!(
+        imported["ProductArn"],
+        "arn:aws:securityhub:us-east-1:000000000000:product/000000000000/default"
+    );
+    assert_eq!(
+        imported["Resources"][0]["Type"], "AwsS3Bucket",
+        "{imported}"
+    );
 
     // 2. Fixed before the next scheduled scan: RESOLVED at both receivers.
     mutate("make-private");
@@ -437,6 +503,38 @@ fn daemon_schedules_records_and_delivers_through_outages_restarts_and_kills() {
         .unwrap();
     assert_eq!(resolved.body["activity_id"], 3);
     assert_eq!(resolved.body["status_id"], 4);
+    wait_for(
+        "the bucket's finding archived in Security Hub",
+        Duration::from_secs(30),
+        || hub_finding_of_bucket().is_some_and(|f| f["RecordState"] == "ARCHIVED"),
+    );
+    let archived = hub_finding_of_bucket().unwrap();
+    assert_eq!(archived["Compliance"]["Status"], "PASSED", "{archived}");
+    assert_eq!(
+        archived["CreatedAt"], imported["CreatedAt"],
+        "CreatedAt moved"
+    );
+    assert_eq!(archived["FirstObservedAt"], imported["FirstObservedAt"]);
+    assert_ne!(archived["UpdatedAt"], imported["UpdatedAt"]);
+    // The daemon scans S3 only: Security Hub holds nothing about anything else, and
+    // nothing of it was archived but what a scan resolved.
+    let held = security_hub_findings();
+    assert!(held.len() > 1, "{} findings imported", held.len());
+    let emitted = std::fs::read_to_string(dir.path().join("events.ndjson")).unwrap_or_default();
+    for f in &held {
+        let rule = f["ProductFields"]["vigil/rule_id"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(rule.starts_with("s3_"), "not an S3 rule's finding: {f}");
+        if f["RecordState"] == "ARCHIVED" {
+            let id = f["Id"].as_str().unwrap();
+            assert!(
+                emitted.lines().any(|l| l.contains(&format!("\"{id}\""))
+                    && l.contains("\"finding.resolved\"")),
+                "archived without a resolved event: {f}"
+            );
+        }
+    }
     wait_for(
         "the same events at both receivers",
         Duration::from_secs(30),

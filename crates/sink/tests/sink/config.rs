@@ -208,7 +208,7 @@ fn build_all_reports_every_sink_and_duplicate_names() {
         "#,
     )
     .unwrap();
-    let errors = build_all(&daemon.sinks).unwrap_err();
+    let errors = build_all(&daemon.sinks, None).unwrap_err();
     assert_eq!(errors.len(), 2);
     assert_eq!(errors[0].sink(), "stdout");
     assert_eq!(errors[0].problems()[0].field, "name");

@@ -147,16 +147,17 @@ async fn serve(config: Config, scan_on_start: bool) -> Result<ExitCode> {
     if !interrupted.is_empty() {
         tracing::warn!(scans = ?interrupted, "scans left running by a stopped process are marked interrupted");
     }
-    let sinks = vigil_sink::build_all(&config.sinks).map_err(|errors| {
-        anyhow::anyhow!(
-            "sinks: {}",
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
+    let sinks = vigil_sink::build_all(&config.sinks, Some(&vigil_collect::securityhub_importer))
+        .map_err(|errors| {
+            anyhow::anyhow!(
+                "sinks: {}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
         .with_context(|| format!("api.listen: cannot listen on {}", config.api.listen))?;
