@@ -21,7 +21,9 @@ mkdir -p localstack/state
 bash localstack/install.sh >localstack/state/install.log 2>&1 &
 installing=$!
 if [[ ! -x target/debug/vigil ]]; then
-  echo "== building vigil: the first build compiles the AWS SDK, about 10 minutes on 2 cores (later runs: seconds)" >&2
+  echo "== building vigil: the first build compiles the AWS SDK crates (about 27 CPU-minutes:" >&2
+  echo "   some 15 minutes on 2 idle cores; cargo shows each crate as it goes). Later runs take" >&2
+  echo "   seconds, and bash tests/run reuses this build." >&2
 fi
 started=$SECONDS
 cargo build --locked -p vigil
