@@ -38,6 +38,7 @@ mod scores;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use postgres::types::ToSql;
@@ -51,6 +52,9 @@ use crate::{
     ScanOutcome, ScanRow, ScanTrigger, ScorePoint, ScoreRow, ScoreSummary, SinkStats, Store,
     Transition,
 };
+
+/// How long a failed call's connection gets to answer an empty query before it is replaced.
+const BROKEN_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub use migrations::SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION;
 
@@ -185,7 +189,11 @@ impl PostgresStore {
             tx.commit().map_err(failed("commit"))?;
             Ok(out)
         })();
-        if client.is_closed() {
+        // A failure may be the break itself, noticed before the client marks itself
+        // closed (the server ended the session; the connection task has not caught up):
+        // a connection that cannot answer an empty query now is replaced too, or the
+        // next call would fail on it as well.
+        if client.is_closed() || (out.is_err() && client.is_valid(BROKEN_CHECK_TIMEOUT).is_err()) {
             *guard = None;
         }
         out
