@@ -17,10 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
-use aws_config::timeout::TimeoutConfig;
+use crate::CollectOptions;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, Compliance,
@@ -31,7 +28,6 @@ use aws_sdk_securityhub::types::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_types::region::Region;
 use vigil_sink::asff::{AsffFinding, Kept, Target};
 use vigil_sink::{FailedFinding, FindingsImporter, ImportError, SecurityHubConfig};
 
@@ -77,7 +73,7 @@ impl SecurityHubImporter {
     async fn client(&self) -> Result<&Client, ImportError> {
         self.client
             .get_or_try_init(|| async {
-                let client = make_client(&self.config).await?;
+                let client = make_client(&self.config).await;
                 let region = client
                     .config()
                     .region()
@@ -95,41 +91,25 @@ impl SecurityHubImporter {
     }
 }
 
-async fn make_client(config: &SecurityHubConfig) -> Result<Client, ImportError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(Duration::from_secs(config.timeout_secs.max(1)))
-                .build(),
-        );
-    if let Some(profile) = &config.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &config.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    let mut sdk = loader.load().await;
-    if let Some(role) = &config.role_arn {
-        let mut provider = AssumeRoleProvider::builder(role.clone())
-            .session_name("vigil-securityhub-sink")
-            .configure(&sdk);
-        if let Some(external_id) = &config.external_id {
-            provider = provider.external_id(external_id.clone());
-        }
-        let provider = provider.build().await;
-        sdk = sdk
-            .into_builder()
-            .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
-                provider,
-            ))
-            .build();
-    }
+/// The sink's client: the collectors' own configuration loader (profile, region, role,
+/// adaptive retry, per-call timeout), fed with the sink's settings instead of the scan's.
+async fn make_client(config: &SecurityHubConfig) -> Client {
+    let options = CollectOptions {
+        profile: config.profile.clone(),
+        regions: config.region.iter().cloned().collect(),
+        role_arn: config.role_arn.clone(),
+        external_id: config.external_id.clone(),
+        role_session_name: "vigil-securityhub-sink".to_owned(),
+        max_attempts: MAX_ATTEMPTS,
+        call_timeout: Duration::from_secs(config.timeout_secs.max(1)),
+        ..CollectOptions::default()
+    };
+    let sdk = crate::load_config(&options).await;
     let mut service = aws_sdk_securityhub::config::Builder::from(&sdk);
     if let Some(url) = &config.endpoint_url {
         service = service.endpoint_url(url.clone());
     }
-    Ok(Client::from_conf(service.build()))
+    Client::from_conf(service.build())
 }
 
 /// The partition a region belongs to.

@@ -46,6 +46,20 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The Security Hub sink's calls: writes, with their own credentials and policy.
 const SINK_FILE: &str = "sink_securityhub.rs";
 
+/// The committed copy of a generated policy (a path under the repository) is `current`;
+/// `VIGIL_UPDATE_SCHEMAS=1` rewrites it first.
+fn assert_committed(relative: &str, current: &str) {
+    let path = crate_dir().join("../..").join(relative);
+    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, current).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "{relative} is stale: run with VIGIL_UPDATE_SCHEMAS=1"
+    );
+}
+
 /// Actions that need no IAM permission: every principal may ask who it is.
 const NO_PERMISSION_NEEDED: &[&str] = &["sts:GetCallerIdentity"];
 
@@ -93,16 +107,7 @@ fn every_action_is_read_only() {
 /// Regenerate with `VIGIL_UPDATE_SCHEMAS=1 cargo nextest run -p vigil-collect`.
 #[test]
 fn the_published_policy_is_current() {
-    let path = crate_dir().join("../../deploy/iam-policy.json");
-    let current = policy_document();
-    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
-        std::fs::write(&path, &current).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == current,
-        "deploy/iam-policy.json is stale: run with VIGIL_UPDATE_SCHEMAS=1"
-    );
+    assert_committed("deploy/iam-policy.json", &policy_document());
 }
 
 #[test]
@@ -133,14 +138,8 @@ fn the_security_hub_sink_has_its_own_policy_and_the_scanner_none_of_it() {
     assert!(SINK_ACTIONS.iter().all(|a| !scanner.contains(a)));
     assert!(!policy_document().contains("BatchImportFindings"));
 
-    let path = crate_dir().join("../../deploy/aws/securityhub-sink-policy.json");
-    let current = sink_policy_document();
-    if std::env::var_os("VIGIL_UPDATE_SCHEMAS").is_some() {
-        std::fs::write(&path, &current).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == current,
-        "deploy/aws/securityhub-sink-policy.json is stale: run with VIGIL_UPDATE_SCHEMAS=1"
+    assert_committed(
+        "deploy/aws/securityhub-sink-policy.json",
+        &sink_policy_document(),
     );
 }
