@@ -89,8 +89,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .filter(|f| f.status == vigil_rules::Status::Fail)
             .max_by_key(|f| f.resource.resource_type.starts_with("aws.iam."))
             .ok_or("the example has a failure")?;
-        first_fail.evidence.properties.insert(
-            "escalation_path_text".into(),
+        first_fail.evidence.insert_property(
+            "escalation_path_text",
             serde_json::json!(
                 "ci-deployer can become administrator in 2 step(s):\n  1. ci-deployer --[sts_assume_role]--> deployer\n  2. deployer --[iam_put_role_policy]--> administrator"
             ),

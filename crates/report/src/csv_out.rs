@@ -140,8 +140,7 @@ mod tests {
         let awkward = "could not read policy, \"AccessDenied\"\nretry with s3:GetBucketPolicy";
         f.reason = Some(awkward.into());
         f.evidence
-            .properties
-            .insert("note".into(), serde_json::json!("a,b\nc"));
+            .insert_property("note", serde_json::json!("a,b\nc"));
         let mut out = Vec::new();
         write_csv(&mut out, &[f.clone()]).unwrap();
         let text = String::from_utf8(out.clone()).unwrap();

@@ -59,8 +59,8 @@ fn attack_paths(failures: &[&Finding], limit: usize) -> String {
         .filter_map(|f| {
             let texts: Vec<&str> = f
                 .evidence
-                .properties
-                .iter()
+                .properties()
+                .into_iter()
                 .filter(|(k, _)| k.ends_with("_path_text"))
                 .filter_map(|(_, v)| v.as_str())
                 .collect();
@@ -368,8 +368,8 @@ mod tests {
     #[test]
     fn a_path_in_the_evidence_is_shown_hop_by_hop() {
         let mut with_path = finding(Status::Fail);
-        with_path.evidence.properties.insert(
-            "escalation_path_text".into(),
+        with_path.evidence.insert_property(
+            "escalation_path_text",
             serde_json::Value::String(
                 "dev can become administrator in 2 step(s):\n  1. dev --[sts_assume_role]--> deployer\n  2. deployer --[iam_put_role_policy]--> administrator\n".into(),
             ),

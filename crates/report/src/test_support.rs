@@ -81,12 +81,7 @@ pub(crate) fn finding(status: Status) -> Finding {
             _ => None,
         },
         muted_status: None,
-        evidence: Evidence {
-            properties,
-            missing: Vec::new(),
-            related: Vec::new(),
-            gaps: Vec::new(),
-        },
+        evidence: Evidence::new(properties, Vec::new(), Vec::new(), Vec::new()),
     }
 }
 

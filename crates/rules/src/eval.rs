@@ -134,6 +134,8 @@ pub fn evaluate_where(
             let root = ctx.root();
             let mut out = Vec::with_capacity(chunk.iter().map(|&idx| rules_of(idx)).sum());
             let (mut runs, mut skipped, mut excluded, mut by_cel) = (0, 0, 0, 0);
+            // When the previous evaluation ended, if nothing ran since.
+            let mut last_end = None;
             for &idx in chunk {
                 let resource = inventory.resource(idx);
                 let here = Scope {
@@ -185,7 +187,9 @@ pub fn evaluate_where(
                         )));
                         continue;
                     }
-                    let began = start_budget(ctx.budget());
+                    // The clock read that ended the last evaluation starts this one:
+                    // a clock read was a measurable part of a cheap evaluation.
+                    let began = start_budget(ctx.budget(), last_end.take());
                     if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
                         out.push(error(format!("tags not collected ({gap})")));
                         continue;
@@ -211,7 +215,9 @@ pub fn evaluate_where(
                     let outcome = run(rule.condition(), resource, &root, &mut scope, here, plain, &mut by_cel);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
-                    let outcome = if began.elapsed() > ctx.budget() {
+                    let ended = std::time::Instant::now();
+                    last_end = Some(ended);
+                    let outcome = if ended.duration_since(began) > ctx.budget() {
                         let n = ctx.record_overrun(rule.id());
                         if n >= MAX_OVERRUNS {
                             kept.stopped.store(true, Relaxed);
@@ -436,18 +442,6 @@ fn finding(
         _ => meta,
     };
     let evidence = {
-        let mut properties = BTreeMap::new();
-        // Facts a helper recorded (an escalation path), beside the properties read.
-        properties.extend(facts);
-        let mut missing = Vec::new();
-        for path in &rule.reads {
-            match resource.property(path) {
-                Some(v) => {
-                    properties.insert(path.clone(), v.clone());
-                }
-                None => missing.push(path.clone()),
-            }
-        }
         // An ERROR may come from a related resource a helper returned (a backup plan
         // whose selections were not collected, judged from its region): its gaps are
         // the cause, so they are named beside the subject's own.
@@ -469,15 +463,20 @@ fn finding(
                 }
             }
         }
-        Evidence {
-            properties,
-            missing,
-            related: touched
-                .into_iter()
-                .map(|i| inventory.resource(i).id.clone())
-                .collect(),
+        let related = touched
+            .into_iter()
+            .map(|i| inventory.resource(i).id.clone())
+            .collect();
+        // The values read stay in the inventory; facts a helper recorded (an
+        // escalation path) are held beside them.
+        Evidence::read_from(
+            inventory,
+            idx,
+            &rule.reads,
+            facts.into_iter().collect(),
+            related,
             gaps,
-        }
+        )
     };
     Finding {
         rule: meta,
@@ -532,10 +531,12 @@ fn gap_findings(
                     gap.summary()
                 )),
                 muted_status: None,
-                evidence: Evidence {
-                    gaps: vec![gap.summary()],
-                    ..Evidence::default()
-                },
+                evidence: Evidence::new(
+                    BTreeMap::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    vec![gap.summary()],
+                ),
             });
         }
     }
@@ -548,7 +549,7 @@ pub fn evaluate_expr(ctx: &EvalContext, expr: &Expr, idx: ResourceIdx) -> Result
     let root = ctx.root();
     let mut scope = root.new_inner_scope();
     EvalContext::bind(&mut scope, ctx.inventory().resource(idx));
-    let _ = start_budget(ctx.budget());
+    let _ = start_budget(ctx.budget(), None);
     run_in(expr, &scope, ctx.plain())
 }
 
@@ -620,7 +621,7 @@ remediation:
         assert!(
             finding
                 .evidence
-                .gaps
+                .gaps()
                 .iter()
                 .any(|g| g.contains("ListBackupSelections")),
             "{:?}",

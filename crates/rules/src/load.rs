@@ -323,7 +323,7 @@ fn load_rule(source: RuleSource) -> Result<Rule, Vec<LoadError>> {
         fixtures,
         condition,
         applies_when,
-        reads,
+        reads: reads.into(),
         inputs,
         reads_tags,
     })
@@ -483,7 +483,7 @@ remediation:
             RuleSet::from_sources(vec![source("s3_bucket_versioning_enabled", GOOD)]).unwrap();
         assert_eq!(set.len(), 1);
         let rule = set.get("s3_bucket_versioning_enabled").unwrap();
-        assert_eq!(rule.reads, vec!["versioning.status"]);
+        assert_eq!(&*rule.reads, ["versioning.status"]);
         assert_eq!(set.for_type("aws.s3.bucket").count(), 1);
     }
 

@@ -3,6 +3,7 @@
 //! [`RuleFile`]; a test fails when the committed copy is stale.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -157,7 +158,7 @@ pub struct Rule {
     pub(crate) condition: Expr,
     pub(crate) applies_when: Option<Expr>,
     /// Property paths the condition reads, for evidence.
-    pub reads: Vec<String>,
+    pub reads: Arc<[String]>,
     /// Property paths the condition or `applies_when` reads: a rule reading one that a
     /// service left out of the scan would have written is not judged.
     pub inputs: Vec<String>,

@@ -91,7 +91,7 @@ fn rules_read_only_documented_properties() {
     let mut problems = Vec::new();
     for rule in pack().rules() {
         let known = documented.get(&rule.meta.resource);
-        for path in &rule.reads {
+        for path in rule.reads.iter() {
             let top = path.split('.').next().unwrap();
             if !known.is_some_and(|k| k.contains(top)) {
                 problems.push(format!(
@@ -352,7 +352,10 @@ fn escalation_findings_carry_the_path_and_the_raised_severity() {
     assert_eq!(of("keyed").rule.severity, Severity::Critical);
     assert_eq!(of("console").status, Status::Fail);
     assert_eq!(of("console").rule.severity, Severity::High);
-    let path = &of("keyed").evidence.properties["escalation_path"];
+    let path = of("keyed")
+        .evidence
+        .property("escalation_path")
+        .expect("an escalation path");
     assert_eq!(path["hops"][0]["method"], "iam_attach_user_policy");
     assert_eq!(
         path["hops"][0]["actions"][0],
@@ -361,7 +364,10 @@ fn escalation_findings_carry_the_path_and_the_raised_severity() {
     assert_eq!(path["hops"][0]["decision"], "Allowed");
     assert_eq!(path["administrator"], "administrator");
     assert!(
-        of("keyed").evidence.properties["escalation_path_text"]
+        of("keyed")
+            .evidence
+            .property("escalation_path_text")
+            .unwrap()
             .as_str()
             .unwrap()
             .contains("--[iam_attach_user_policy: iam:AttachUserPolicy on")

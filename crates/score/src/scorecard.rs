@@ -430,7 +430,7 @@ impl AccountEvidence<'_> {
             .iter()
             .flat_map(|id| self.statuses.get(id.as_str()).into_iter().flatten())
         {
-            let related = f.evidence.related.iter().map(String::as_str);
+            let related = f.evidence.related().iter().map(String::as_str);
             for id in std::iter::once(f.resource.id.as_str()).chain(related.clone()) {
                 match arn_account(id) {
                     Some(a) if a != self.account => {

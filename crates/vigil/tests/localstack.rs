@@ -521,7 +521,7 @@ fn every_property_a_rule_reads_is_collected() {
     for rule in rules.rules() {
         let kind = rule.meta.resource.as_str();
         let of_type: Vec<&Value> = resources.iter().filter(|r| r["type"] == kind).collect();
-        for path in &rule.reads {
+        for path in rule.reads.iter() {
             checked += 1;
             if let Some((_, _, call)) = UNSERVED
                 .iter()

@@ -237,8 +237,7 @@ fn status_severity_and_evidence_changes_are_changes() {
     critical.severity = Severity::Critical;
     let mut f = on(Status::Fail, BUCKET, ACCOUNT);
     f.evidence
-        .properties
-        .insert("policy.statement_count".into(), json!(3));
+        .insert_property("policy.statement_count", json!(3));
     let worse = saved("c", &[ACCOUNT], vec![critical], &[f], &resources);
     let diff = ScanDiff::new(&old, &worse).unwrap();
     let d = &diff.findings.changed[0];

@@ -180,17 +180,20 @@ const STATUS_ORDER: [Status; 4] = [Status::Fail, Status::Error, Status::Muted, S
 /// The texts of a finding's attack path: evidence properties that graph helpers
 /// record as a path (`…_path_text`, hop by hop) or an escalation path.
 pub fn attack_path(finding: &Finding) -> Vec<String> {
-    path_texts(&finding.evidence.properties)
+    path_texts(finding.evidence.properties())
 }
 
 /// The attack path texts among evidence properties, for a caller (the dashboard)
 /// that holds the evidence as stored JSON rather than a [`Finding`].
-pub fn path_texts<'a>(
-    properties: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+pub fn path_texts<'a, K: AsRef<str>>(
+    properties: impl IntoIterator<Item = (K, &'a serde_json::Value)>,
 ) -> Vec<String> {
     properties
         .into_iter()
-        .filter(|(k, _)| k.ends_with("_path_text") || k.ends_with("escalation_path"))
+        .filter(|(k, _)| {
+            let k = k.as_ref();
+            k.ends_with("_path_text") || k.ends_with("escalation_path")
+        })
         .filter_map(|(_, v)| match v {
             serde_json::Value::Null => None,
             serde_json::Value::String(s) => Some(s.clone()),

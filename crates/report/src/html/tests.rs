@@ -224,12 +224,12 @@ fn script_safe_json_means_the_same() {
 #[test]
 fn attack_paths_come_from_path_properties() {
     let mut f = finding(Status::Fail);
-    f.evidence.properties.insert(
-        "admin_path_text".into(),
+    f.evidence.insert_property(
+        "admin_path_text",
         serde_json::json!("dev --[sts_assume_role]--> admin"),
     );
-    f.evidence.properties.insert(
-        "escalation_path".into(),
+    f.evidence.insert_property(
+        "escalation_path",
         serde_json::json!(["dev", "deployer", "admin"]),
     );
     assert_eq!(

@@ -72,6 +72,7 @@ enum Kind<'a> {
     Other,
 }
 
+#[inline]
 fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
     match v {
         V::Null => Kind::Null,
@@ -109,6 +110,7 @@ fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
 }
 
 /// The text of a string value.
+#[inline]
 fn text<'b>(v: &'b V<'_>) -> Option<&'b str> {
     match kind(v) {
         Kind::Str(s) => Some(s),
@@ -785,6 +787,7 @@ fn resource_field<'a>(r: &'a Resource, field: &str) -> Option<V<'a>> {
 }
 
 /// A literal the walker reads (bytes, doubles and unsigned ints are CEL's).
+#[inline]
 fn literal_value<'a>(literal: &'a LiteralValue) -> Option<V<'a>> {
     match literal {
         LiteralValue::Boolean(b) => Some(V::Bool(*b.inner())),
@@ -899,6 +902,7 @@ fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Option<i64>)> {
     Some((protocol, port("from_port"), port("to_port")))
 }
 
+#[inline]
 fn truth(v: &V<'_>) -> Option<bool> {
     match kind(v) {
         Kind::Bool(b) => Some(b),
@@ -908,6 +912,7 @@ fn truth(v: &V<'_>) -> Option<bool> {
 
 /// CEL equality for the scalar cases (same type, or `null` against anything, which
 /// is false); lists, maps and mixed numbers are left to CEL.
+#[inline]
 fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
     match (kind(a), kind(b)) {
         (Kind::Null, Kind::Null) => Some(true),
@@ -925,6 +930,7 @@ fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
 }
 
 /// A JSON object or array from the resource.
+#[inline]
 fn is_container(v: &V<'_>) -> bool {
     matches!(
         v,

@@ -38,11 +38,15 @@ thread_local! {
     static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
 }
 
-/// Starts the budget of one evaluation.
-pub(crate) fn start_budget(budget: std::time::Duration) -> std::time::Instant {
+/// Starts the budget of one evaluation, from `now` when the caller has just read the
+/// clock (the end of the evaluation before), else from a fresh read.
+pub(crate) fn start_budget(
+    budget: std::time::Duration,
+    now: Option<std::time::Instant>,
+) -> std::time::Instant {
     // The start is returned so that the caller times the evaluation from the same
     // clock read: reading the clock was a measurable part of a cheap evaluation.
-    let now = std::time::Instant::now();
+    let now = now.unwrap_or_else(std::time::Instant::now);
     DEADLINE.with(|d| d.set(Some(now + budget)));
     now
 }

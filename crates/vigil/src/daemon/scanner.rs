@@ -59,7 +59,9 @@ fn share_organization_evidence(
         findings
             .iter()
             .filter(|f| f.rule.organization_wide)
-            .cloned()
+            // Kept until the account's next scan: holding their own values, they do
+            // not keep this scan's inventory alive with them.
+            .map(Finding::detached)
             .collect(),
     );
     accounts
