@@ -15,32 +15,36 @@
 //! to compare between runs; system time is the kernel zeroing the pages the
 //! evaluation's allocations touch first, and moves with the neighbours' memory traffic.
 //!
-//! Figures (2-core machine shared with other builds, load average 5-6; 100,000
-//! resources, 424 rules, 972,370 evaluations, 882,413 findings of which 251,803 FAIL or
-//! ERROR), after issue 15 item 3's work (fewer allocations per evaluation,
-//! `exists`/`all` as a short loop, the escalation and reach helpers decided by the
-//! direct walker, `admin_escalation` answered once per principal):
-//! - evaluation 1.4-1.9 s wall, 0.89-1.23 s CPU: 0.79-0.85 s user, 0.07-0.39 s system;
-//!   before it (ab86dbe, side by side) 1.24-1.29 s user, 1.49-2.32 s CPU.
-//! - cost per rule: 21 µs CPU per rule per 1,000 resources on average, 20 µs for each
-//!   rule added (`VIGIL_BENCH_GROWTH=1`: half the pack 0.44 s, all of it 0.87 s: linear
-//!   in the rules, so bounded per rule); 0.9-1.3 µs CPU per evaluation. A resource
-//!   costs what the rules of its type cost: security groups (29 rules, 5 ingress
-//!   entries each, the dearest type) 2.6-6.9 µs per rule alone, 12.8 µs for
-//!   `ec2_security_group_internet_ingress_authorized_ports_only`, where most fail and
-//!   their evidence is copied. Left to CEL: 2.5% of condition runs, nearly all of them
-//!   errors CEL words (roles not in the inventory).
-//! - peak 863-873 MiB RSS (unchanged), 310 MiB of it before evaluating. Where it goes (heaptrack
-//!   with `bench-system-alloc` at 20,000 resources, times five): the inventory ~250 MiB
-//!   (every JSON object, however small, is a `BTreeMap` leaf of 632 bytes), the findings
-//!   `Vec` 121 MiB (144 bytes a finding, PASS included, fixed by `Finding`'s public
-//!   fields), the FAIL/ERROR evidence ~300 MiB (an `Evidence.properties` leaf of 632
-//!   bytes each, and deep copies of the values read: a security group's `ingress` is
-//!   ~3.8 KB a copy), the escalation analysis ~35 MiB, the rule pack ~20 MiB.
-//!   Evaluating without evidence peaks at 572 MiB; serde_json's `preserve_order` maps
-//!   make it worse (1,063 MiB). The 400 MiB bar needs evidence shared with the
-//!   inventory rather than copied (a change to `Finding`/`Evidence`'s public types) and
-//!   a leaner inventory than `serde_json::Value` trees.
+//! Figures (100,000 resources, 424 rules, 972,370 evaluations, 882,413 findings of
+//! which 251,803 FAIL or ERROR; a 2-core machine, idle unless said):
+//! - 2026-12-07 (a091beb), before and after side by side, alternating runs: peak
+//!   864-879 -> 464-467 MiB; one thread (`RAYON_NUM_THREADS=1`, CPU time without the
+//!   workers' spinning) 3.17-3.19 -> 2.13-2.51 s CPU, of it system time 0.74-0.78 ->
+//!   0.17-0.22 s; two threads 1.35-1.93 -> 1.45-1.61 s wall. How: evidence points into
+//!   the inventory rather than copying the values read (a security group's `ingress`
+//!   was ~3.8 KB a copy, once per failing rule), a `Finding` is 56 bytes instead of 144
+//!   (evidence behind one pointer), mimalloc no longer asks for transparent huge pages
+//!   (memory committed 2 MiB at a time: 508 -> 462 MiB alone), one clock read per
+//!   evaluation. Two threads gain 1.4-1.6x over one here (the same CPU time in all,
+//!   spread over two vCPUs that each run slower), and neighbours move both figures
+//!   by about 15% from run to run: compare side by side, alternating.
+//! - Where the memory goes now (heaptrack, `bench-system-alloc`, 20,000 resources, 95.6
+//!   MB heap peak): the inventory's JSON 45.4 MB (47%: every JSON object, however
+//!   small, is a `BTreeMap` leaf of 632 bytes, every key its own `String`), the findings
+//!   11.3 MB (56 bytes each, PASS included), evidence 5.1 MB, one wave's findings before
+//!   they join the result 4.9 MB (fixed, not per resource), resource ids and names
+//!   4.1 MB, the inventory's indexes 3.9 MB, the escalation analysis 4.0 MB, resource
+//!   structs 2.4 MB, parsed policies 2.0 MB, the rule pack ~5 MB. At 100,000 the
+//!   inventory's JSON is ~227 MB of the 464 MiB: the 400 MiB bar needs an inventory
+//!   leaner than `serde_json::Value` trees (small maps inline, interned keys), which
+//!   would also make property lookups cheaper (`BTreeMap::get` and its `memcmp` are
+//!   ~15% of evaluation time).
+//! - Earlier (ab86dbe -> 1396b1f, load 5-6): 1.24-1.29 -> 0.79-0.85 s user by
+//!   `exists`/`all` as native loops, the escalation and reach helpers decided by the
+//!   direct walker, `admin_escalation` answered once per principal. Cost grows linearly
+//!   with the rules (`VIGIL_BENCH_GROWTH=1`: half the pack costs half), so bounded per
+//!   rule; a resource costs what the rules of its type cost (security groups, 29 rules
+//!   over 5 ingress entries each, are the dearest).
 
 #![allow(clippy::print_stdout)]
 
