@@ -1,0 +1,112 @@
+use super::*;
+use serde_json::json;
+
+fn both(source: &str, properties: Json) -> (Option<bool>, Result<bool, String>) {
+    let program = cel::Program::compile(source).unwrap();
+    let mut resource = Resource::new("r-1", "aws.s3.bucket", "111111111111", "us-east-1");
+    resource.properties = properties;
+    let inventory = Inventory::new(vec![resource.clone()], vec![], vec![]).unwrap();
+    let settings = json!({"keys": ["a"]});
+    let scope = Scope {
+        inventory: &inventory,
+        subject: 0,
+        settings: &settings,
+        now: "2026-06-01T00:00:00Z".parse().unwrap(),
+        shared: None,
+    };
+    let direct = evaluate(program.expression(), scope);
+    let env = std::sync::Arc::new(cel::Env::stdlib());
+    let mut root = cel::Context::with_env(env);
+    root.add_variable_from_value(
+        "settings",
+        crate::expr::convert::to_cel(&json!({"keys": ["a"]})),
+    );
+    let mut scope = root.new_inner_scope();
+    crate::EvalContext::bind(&mut scope, &resource);
+    let cel = match program.execute(&scope) {
+        Ok(cel::Value::Bool(b)) => Ok(b),
+        other => Err(format!("{other:?}")),
+    };
+    (direct, cel)
+}
+
+/// `exists` and `all` take the walker's short loop only in the exact shape the
+/// parser gives them; other comprehensions take the general one.
+#[test]
+fn exists_and_all_are_recognised_in_the_parsers_shape_only() {
+    let shape = |source: &str| {
+        let program = cel::Program::compile(source).unwrap();
+        let Ast::Comprehension(c) = &program.expression().expr else {
+            panic!("{source} is not a comprehension");
+        };
+        quantifier(c).map(|(exists, _)| exists)
+    };
+    assert_eq!(shape("properties.l.exists(i, i == 2)"), Some(true));
+    assert_eq!(shape("properties.l.all(i, i < 2)"), Some(false));
+    assert_eq!(shape("properties.l.exists_one(i, i == 1)"), None);
+    assert_eq!(shape("properties.l.map(i, i + 1)"), None);
+    assert_eq!(shape("properties.l.filter(i, i > 1)"), None);
+}
+
+#[test]
+fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
+    let p = json!({"a": "x", "n": 3, "z": null, "l": [1, 2], "m": {"k": true}, "d": 1.5});
+    for source in [
+        r#"properties.a == "x""#,
+        r#"properties.a != "y" && properties.n > 2"#,
+        "properties.z == null",
+        "properties.a == null",
+        "null != properties.n",
+        "properties.d == null",
+        "properties.l.exists(i, i == 2)",
+        "properties.l.all(i, i < 2)",
+        "size(properties.l) == 2",
+        "has(properties.m.k) && properties.m.k",
+        "!has(properties.q)",
+        r#"resource.region.startsWith("us-") || resource.name == null"#,
+        r#"[1, 2].exists(i, i == properties.n)"#,
+        "properties.l.exists_one(i, i == 1)",
+        r#"properties.a in ["x", "y"] && 2 in properties.l && "k" in properties.m"#,
+        r#"settings.keys.exists(k, k in properties && properties[k] != "")"#,
+        r#"!("Owner" in resource.tags)"#,
+        r#"(properties.n > 2 ? properties.a : "z") == "x""#,
+        r#"(properties.n > 5 ? properties.missing : properties.n) == 3"#,
+        r#"{"x": 1, "y": 2}[properties.a] == 1 && properties.a in {"x": "p"}"#,
+        r#"[{"x": "2020-01-01"}].all(m, !(properties.a in m) || m[properties.a] < "2021")"#,
+        r#"properties.a + "-" + resource.region == "x-us-east-1""#,
+        r#"properties.n + 1 == 4 && -properties.n == -3 && properties.n - 5 == -2"#,
+        r#"properties.a.matches("^x$") && !resource.region.matches("^eu-")"#,
+        "properties.m != null && properties.l != null && !(null == properties.m)",
+        "size(properties.l.filter(i, i > 1)) == 1 && properties.l.filter(i, i > 5).size() == 0",
+        "properties.l.filter(i, i < 2).all(i, i == 1) && 2 in properties.l.filter(i, i > 1)",
+        "size([1, properties.n]) == 2 && properties.l.map(i, i + 1).exists(i, i == 3)",
+        // Four comprehensions deep: more variables than the walker holds inline.
+        "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.all(d, a + b + c + d > 3 && a == 1))))",
+        "properties.l.exists(a, properties.l.exists(b, properties.l.exists(c, properties.l.exists(d, a + b + c + d == 8)))) && properties.l.all(i, i > 0)",
+        // The item that settles the answer ends the loop: what follows is not read.
+        "properties.l.exists(i, i == 1 || properties.missing == 1)",
+        "!properties.l.all(i, i == 2 && properties.missing == 1)",
+        "[].exists(i, i == 1) == false && [].all(i, i == 1)",
+    ] {
+        let (direct, cel) = both(source, p.clone());
+        match direct {
+            Some(direct) => assert_eq!(Ok(direct), cel, "{source}"),
+            // `exists_one` counts with `+`, which is left to CEL.
+            None => assert!(source.contains("exists_one"), "gave up on {source}"),
+        }
+    }
+    // Missing keys and odd types are CEL's to word.
+    for source in [
+        "properties.missing == 1",
+        "properties.n == 3.0",
+        r#"properties.a == 1"#,
+        "properties.l == [1, 2]",
+        r#"properties.a.matches("(")"#,
+        r#"{"x": 1, "x": 2}["x"] == 2"#,
+        "properties.l + [3] == [1, 2, 3]",
+        "9223372036854775807 + properties.n > 0",
+        "size([1, properties.missing]) == 2",
+    ] {
+        assert_eq!(both(source, p.clone()).0, None, "{source}");
+    }
+}
