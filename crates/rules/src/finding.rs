@@ -352,8 +352,12 @@ impl Finding {
     /// the scan (see [`Evidence::detached`]).
     pub fn detached(&self) -> Finding {
         Finding {
+            rule: Arc::clone(&self.rule),
+            resource: Arc::clone(&self.resource),
+            status: self.status,
+            reason: self.reason.clone(),
+            muted_status: self.muted_status,
             evidence: self.evidence.detached(),
-            ..self.clone()
         }
     }
 }
