@@ -273,7 +273,7 @@ pub async fn collect(
     output
         .account
         .insert("account_id".into(), Value::String(account.clone()));
-    account_node.properties = Value::Object(std::mem::take(&mut output.account));
+    account_node.properties = Value::Object(std::mem::take(&mut output.account)).into();
     output.resources.push(account_node);
     for region in &regions {
         let mut node = Resource::new(
@@ -285,7 +285,7 @@ pub async fn collect(
         node.name = Some(region.clone());
         let mut props = output.regions.remove(region).unwrap_or_default();
         props.insert("region".into(), Value::String(region.clone()));
-        node.properties = Value::Object(props);
+        node.properties = Value::Object(props).into();
         output.resources.push(node);
     }
     // Several collectors may name the same resource (a bucket seen by S3 and as a

@@ -309,8 +309,11 @@ mod tests {
         );
         assert!(inv.of_type("aws.ec2.vpc").is_empty());
         assert_eq!(
-            inv.get("bucket").unwrap().property("versioning.status"),
-            Some(&json!("Enabled"))
+            inv.get("bucket")
+                .unwrap()
+                .property("versioning.status")
+                .and_then(crate::Value::as_str),
+            Some("Enabled")
         );
         assert_eq!(inv.accounts(), vec!["111111111111", "222222222222"]);
     }

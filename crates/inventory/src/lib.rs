@@ -17,6 +17,7 @@ mod gap;
 mod graph;
 mod resource;
 mod snapshot;
+pub mod value;
 
 pub use catalog::{
     RELATION_KINDS, RESOURCE_TYPES, RelationKindInfo, ResourceTypeInfo, SCOPE_PROPERTIES, Scope,
@@ -27,3 +28,4 @@ pub use gap::Gap;
 pub use graph::{Inventory, InventoryError, ResourceIdx};
 pub use resource::{GLOBAL_REGION, Relation, Resource};
 pub use snapshot::{MergeError, SNAPSHOT_FORMAT, Snapshot, SnapshotError, snapshot_schema};
+pub use value::Value;

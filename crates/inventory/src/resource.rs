@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::value::Value;
+
 /// The region recorded for global services (IAM, Organizations, the account itself).
 pub const GLOBAL_REGION: &str = "global";
 
@@ -30,13 +32,10 @@ pub struct Resource {
     pub tags: BTreeMap<String, String>,
     /// Normalised properties, snake_case keys. `null` means looked at and empty; an
     /// absent key means not collected.
-    #[serde(default = "empty_object")]
+    // A compact `Value` (see `value.rs`): properties are most of an inventory's memory.
+    #[serde(default = "Value::empty_object")]
     #[schemars(schema_with = "object_schema")]
-    pub properties: serde_json::Value,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::Value::Object(serde_json::Map::new())
+    pub properties: Value,
 }
 
 fn object_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
@@ -59,20 +58,20 @@ impl Resource {
             region: region.into(),
             name: None,
             tags: BTreeMap::new(),
-            properties: empty_object(),
+            properties: Value::empty_object(),
         }
     }
 
     /// Sets one top-level property.
-    pub fn with_property(mut self, key: &str, value: serde_json::Value) -> Self {
-        if let serde_json::Value::Object(map) = &mut self.properties {
-            map.insert(key.to_owned(), value);
+    pub fn with_property(mut self, key: &str, value: impl Into<Value>) -> Self {
+        if let Value::Object(map) = &mut self.properties {
+            map.insert(key, value.into());
         }
         self
     }
 
     /// The property at a dotted path (`versioning.status`), if present.
-    pub fn property(&self, path: &str) -> Option<&serde_json::Value> {
+    pub fn property(&self, path: &str) -> Option<&Value> {
         path.split('.')
             .try_fold(&self.properties, |value, key| value.get(key))
     }

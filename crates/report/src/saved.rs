@@ -149,7 +149,7 @@ pub struct SavedResource {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
-    pub properties: serde_json::Value,
+    pub properties: vigil_inventory::Value,
     /// Lowercase hex SHA-256 of the canonical snapshot document.
     pub hash: String,
 }

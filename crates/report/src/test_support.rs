@@ -63,7 +63,7 @@ pub(crate) fn finding(status: Status) -> Finding {
     let mut properties = BTreeMap::new();
     properties.insert(
         "policy.denies_insecure_transport".to_string(),
-        json!(status == Status::Pass),
+        json!(status == Status::Pass).into(),
     );
     Finding {
         rule: Arc::new(rule()),

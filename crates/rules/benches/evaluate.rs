@@ -269,7 +269,7 @@ fn synthetic(total: usize) -> (Vec<Resource>, Vec<Relation>) {
                 };
                 let id = format!("arn:aws:{kind}:{region}:{account}:{n}");
                 let mut r = Resource::new(&id, *kind, &account, region);
-                r.properties = properties(kind, &mut rng, n);
+                r.properties = properties(kind, &mut rng, n).into();
                 match *kind {
                     "aws.ec2.security_group" => groups.push(id.clone()),
                     "aws.ec2.instance" if !groups.is_empty() => {

@@ -352,12 +352,12 @@ fn excluded_input(
 
 /// Was the property at this dotted path looked at? A `null` on the way means the
 /// collector looked and found nothing there, so nothing below it is missing.
-fn seen(properties: &serde_json::Value, path: &str) -> bool {
+fn seen(properties: &vigil_inventory::Value, path: &str) -> bool {
     let mut value = properties;
     for key in path.split('.') {
         match value {
-            serde_json::Value::Null => return true,
-            serde_json::Value::Object(map) => match map.get(key) {
+            vigil_inventory::Value::Null => return true,
+            vigil_inventory::Value::Object(map) => match map.get(key) {
                 Some(next) => value = next,
                 None => return false,
             },
@@ -473,7 +473,7 @@ fn finding(
             inventory,
             idx,
             &rule.reads,
-            facts.into_iter().collect(),
+            facts.into_iter().map(|(k, v)| (k, v.into())).collect(),
             related,
             gaps,
         )

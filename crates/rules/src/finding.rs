@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use vigil_inventory::{Inventory, ResourceIdx};
+use vigil_inventory::{Inventory, ResourceIdx, Value};
 
 use crate::rule::RuleFile;
 
@@ -98,7 +98,7 @@ pub struct Evidence {
 struct Parts {
     /// Values held as they are: facts a helper recorded, evidence read back from a
     /// store or built by hand.
-    owned: BTreeMap<String, serde_json::Value>,
+    owned: BTreeMap<String, Value>,
     /// Properties read, looked up in the inventory when asked.
     read: Option<Reads>,
     missing: Vec<String>,
@@ -116,7 +116,7 @@ struct Reads {
 }
 
 impl Reads {
-    fn values(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+    fn values(&self) -> impl Iterator<Item = (&str, &Value)> {
         let resource = self.inventory.resource(self.idx);
         self.paths
             .iter()
@@ -127,7 +127,7 @@ impl Reads {
 impl Evidence {
     /// Evidence that holds its values: what a store reads back, or a test builds.
     pub fn new(
-        properties: BTreeMap<String, serde_json::Value>,
+        properties: BTreeMap<String, Value>,
         missing: Vec<String>,
         related: Vec<String>,
         gaps: Vec<String>,
@@ -148,7 +148,7 @@ impl Evidence {
         inventory: &Arc<Inventory>,
         idx: ResourceIdx,
         paths: &Arc<[String]>,
-        mut facts: BTreeMap<String, serde_json::Value>,
+        mut facts: BTreeMap<String, Value>,
         related: Vec<String>,
         gaps: Vec<String>,
     ) -> Evidence {
@@ -193,18 +193,17 @@ impl Evidence {
     }
 
     /// The property values and facts, by path, in path order.
-    pub fn properties(&self) -> BTreeMap<&str, &serde_json::Value> {
+    pub fn properties(&self) -> BTreeMap<&str, &Value> {
         let Some(parts) = &self.parts else {
             return BTreeMap::new();
         };
-        let mut out: BTreeMap<&str, &serde_json::Value> =
-            parts.read.iter().flat_map(Reads::values).collect();
+        let mut out: BTreeMap<&str, &Value> = parts.read.iter().flat_map(Reads::values).collect();
         out.extend(parts.owned.iter().map(|(k, v)| (k.as_str(), v)));
         out
     }
 
     /// One property value or fact, by path.
-    pub fn property(&self, path: &str) -> Option<&serde_json::Value> {
+    pub fn property(&self, path: &str) -> Option<&Value> {
         let parts = self.parts.as_deref()?;
         parts.owned.get(path).or_else(|| {
             parts
@@ -215,11 +214,11 @@ impl Evidence {
     }
 
     /// Records one value (a fact a caller adds, such as a path for a report's example).
-    pub fn insert_property(&mut self, path: &str, value: serde_json::Value) {
+    pub fn insert_property(&mut self, path: &str, value: impl Into<Value>) {
         self.parts
             .get_or_insert_with(Box::default)
             .owned
-            .insert(path.to_owned(), value);
+            .insert(path.to_owned(), value.into());
     }
 
     /// Properties the condition read that were not collected.
@@ -268,7 +267,7 @@ impl Evidence {
 #[derive(Debug, PartialEq, Serialize)]
 struct View<'a> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    properties: BTreeMap<&'a str, &'a serde_json::Value>,
+    properties: BTreeMap<&'a str, &'a Value>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     missing: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -281,7 +280,7 @@ struct View<'a> {
 #[derive(Deserialize)]
 struct Owned {
     #[serde(default)]
-    properties: BTreeMap<String, serde_json::Value>,
+    properties: BTreeMap<String, Value>,
     #[serde(default)]
     missing: Vec<String>,
     #[serde(default)]
@@ -387,14 +386,14 @@ mod tests {
     fn evidence_read_from_the_inventory_is_written_as_copied_evidence() {
         let inventory = inventory();
         let paths: Arc<[String]> = vec!["ingress".to_owned(), "tags_seen".to_owned()].into();
-        let facts = BTreeMap::from([("escalation_path_text".to_owned(), json!("a -> b"))]);
+        let facts = BTreeMap::from([("escalation_path_text".to_owned(), json!("a -> b").into())]);
         let read = Evidence::read_from(&inventory, 0, &paths, facts, vec!["sg-2".into()], vec![]);
         let copied = Evidence::new(
             BTreeMap::from([
-                ("escalation_path_text".to_owned(), json!("a -> b")),
+                ("escalation_path_text".to_owned(), json!("a -> b").into()),
                 (
                     "ingress".to_owned(),
-                    json!([{"cidr": "0.0.0.0/0", "from_port": 22}]),
+                    json!([{"cidr": "0.0.0.0/0", "from_port": 22}]).into(),
                 ),
             ]),
             vec!["tags_seen".into()],
@@ -426,9 +425,9 @@ mod tests {
     fn a_property_read_wins_over_a_fact_of_the_same_name_and_a_pass_holds_nothing() {
         let inventory = inventory();
         let paths: Arc<[String]> = vec!["vpc_id".to_owned()].into();
-        let facts = BTreeMap::from([("vpc_id".to_owned(), json!("stale"))]);
+        let facts = BTreeMap::from([("vpc_id".to_owned(), json!("stale").into())]);
         let e = Evidence::read_from(&inventory, 0, &paths, facts, vec![], vec![]);
-        assert_eq!(e.property("vpc_id"), Some(&json!("vpc-1")));
+        assert_eq!(e.property("vpc_id"), Some(&json!("vpc-1").into()));
         assert_eq!(e.properties().len(), 1);
         assert!(Evidence::default().is_empty());
         assert_eq!(std::mem::size_of::<Evidence>(), 8);

@@ -189,7 +189,7 @@ fn run_case(rules: &RuleSet, rule: &Rule, case: Case) -> Result<(), String> {
                 resource_type: r.resource_type,
                 name: r.name,
                 tags: r.tags,
-                properties: serde_json::Value::Object(r.properties),
+                properties: serde_json::Value::Object(r.properties).into(),
             }
         })
         .collect();

@@ -35,7 +35,7 @@ async fn collect(ctx: Ctx) {
         if let Some(tags) = analyzer.tags() {
             resource.tags = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
-        resource.properties = Value::Object(analyzer_properties(analyzer));
+        resource.properties = Value::Object(analyzer_properties(analyzer)).into();
         ctx.add(resource);
     }
 }

@@ -112,7 +112,7 @@ async fn rest_api(ctx: &Ctx, client: &Client, api: RestApi) -> Option<Resource> 
     let mut resource = ctx.resource(&arn, REST_API);
     resource.name = api.name().map(str::to_owned);
     resource.tags = hash_tags(api.tags());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -173,6 +173,6 @@ fn stage_resource(ctx: &Ctx, api_arn: &str, api_id: &str, stage: &Stage) -> Opti
     let mut resource = ctx.resource(&arn, STAGE);
     resource.name = Some(format!("{api_id}/{name}"));
     resource.tags = hash_tags(stage.tags());
-    resource.properties = props;
+    resource.properties = props.into();
     Some(resource)
 }

@@ -129,12 +129,13 @@ async fn api_resource(ctx: &Ctx, client: &Client, api: Api) -> Option<vigil_inve
             "detailed_metrics_enabled": defaults.and_then(|d| d.detailed_metrics_enabled()),
             "client_certificate_id": stage.client_certificate_id(),
             "auto_deploy": stage.auto_deploy(),
-        });
+        })
+        .into();
         ctx.add(resource);
     }
     let mut resource = ctx.resource(&arn, API);
     resource.name = api.name().map(str::to_owned);
     resource.tags = hash_tags(api.tags());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

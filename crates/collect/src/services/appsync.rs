@@ -98,6 +98,6 @@ async fn graphql_api(ctx: &Ctx, client: &Client, api: GraphqlApi) -> Option<Reso
     let mut resource = ctx.resource(arn, API);
     resource.name = api.name().map(str::to_owned);
     resource.tags = hash_tags(api.tags());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -90,6 +90,6 @@ async fn workgroup(ctx: &Ctx, client: &Client, g: WorkGroupSummary) -> Option<Re
     }
     let mut resource = ctx.resource(&arn, WORKGROUP);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -109,7 +109,8 @@ fn group_resource(ctx: &Ctx, g: &AutoScalingGroup) -> Option<vigil_inventory::Re
         "launch_template_version": template.and_then(|t| t.version()),
         "uses_mixed_instances_policy": g.mixed_instances_policy().is_some(),
         "capacity_rebalance": g.capacity_rebalance(),
-    });
+    })
+    .into();
     Some(resource)
 }
 
@@ -138,6 +139,7 @@ fn configuration_resource(
         "http_put_response_hop_limit": metadata.and_then(|m| m.http_put_response_hop_limit()),
         "security_groups": lc.security_groups(),
         "iam_instance_profile": lc.iam_instance_profile(),
-    });
+    })
+    .into();
     Some(resource)
 }

@@ -147,7 +147,7 @@ async fn collect_plan(
 
     let mut resource = ctx.resource(id, PLAN);
     resource.name = plan.backup_plan_name().map(str::to_owned);
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 
@@ -321,7 +321,7 @@ async fn collect_vault(ctx: &Ctx, client: &Client, vault: BackupVaultListMember)
     }
     let mut resource = ctx.resource(arn, VAULT);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

@@ -162,6 +162,6 @@ async fn distribution(
     }
     let mut resource = ctx.global_resource(&arn, DISTRIBUTION);
     resource.name = Some(d.domain_name().to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

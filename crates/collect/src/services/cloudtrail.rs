@@ -135,7 +135,7 @@ async fn trail(ctx: Ctx, trail: Trail) {
     }
     let mut resource = home.resource(arn.clone(), TRAIL);
     resource.name = trail.name().map(str::to_owned);
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     home.add(resource);
     relate(&home, &arn, &trail);
 }

@@ -86,7 +86,7 @@ fn add_alarm(ctx: &Ctx, alarm: &MetricAlarm, filters: Option<&[MetricFilter]>) {
         .unwrap_or_else(|| ctx.arn("cloudwatch", &format!("alarm:{name}")));
     let mut resource = ctx.resource(id.clone(), ALARM);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(alarm_properties(alarm, &id));
+    resource.properties = Value::Object(alarm_properties(alarm, &id)).into();
     ctx.add(resource);
     for topic in sns_topics(alarm) {
         ctx.relate(id.as_str(), "notifies", topic);

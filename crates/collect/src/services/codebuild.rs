@@ -100,7 +100,7 @@ async fn project_batch(ctx: &Ctx, client: &Client, names: Vec<String>) {
                 ctx.gap_resource("codebuild:BatchGetProjects", &id, &err);
                 let mut resource = ctx.resource(id.clone(), PROJECT);
                 resource.name = Some(name.clone());
-                resource.properties = json!({"arn": id, "name": name});
+                resource.properties = json!({"arn": id, "name": name}).into();
                 ctx.add(resource);
             }
         }
@@ -133,7 +133,7 @@ fn add_project(ctx: &Ctx, project: &Project) {
             ))
         })
         .collect();
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     // The role every build runs as: escalation paths through the project end there.
     if let Some(role) = project.service_role().filter(|r| r.starts_with("arn:")) {
         ctx.relate(&resource.id, "uses", role);
@@ -251,7 +251,7 @@ async fn source_credentials(ctx: &Ctx, client: &Client) {
         };
         let mut resource = ctx.resource(arn, SOURCE_CREDENTIAL);
         resource.name = info.server_type().map(|s| s.as_str().to_owned());
-        resource.properties = source_credential(info);
+        resource.properties = source_credential(info).into();
         ctx.add(resource);
     }
 }

@@ -111,7 +111,7 @@ async fn recorders(ctx: &Ctx, client: &aws_sdk_config::Client) {
         };
         let mut resource = ctx.resource(id, RECORDER);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(recorder_properties(recorder, status));
+        resource.properties = Value::Object(recorder_properties(recorder, status)).into();
         ctx.add(resource);
     }
 }
@@ -183,7 +183,7 @@ async fn delivery_channels(ctx: &Ctx, client: &aws_sdk_config::Client) {
         let id = ctx.arn("config", &format!("delivery-channel/{name}"));
         let mut resource = ctx.resource(id.clone(), CHANNEL);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(channel_properties(channel));
+        resource.properties = Value::Object(channel_properties(channel)).into();
         ctx.add(resource);
         if let Some(bucket) = channel.s3_bucket_name() {
             ctx.relate(id.as_str(), "delivers_to", format!("arn:aws:s3:::{bucket}"));
@@ -224,7 +224,7 @@ async fn rules(ctx: &Ctx, client: &aws_sdk_config::Client) -> Option<BTreeMap<St
             .unwrap_or_else(|| ctx.arn("config", &format!("config-rule/{name}")));
         let mut resource = ctx.resource(id.clone(), RULE);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(rule_properties(rule));
+        resource.properties = Value::Object(rule_properties(rule)).into();
         ctx.add(resource);
         ids.insert(name.to_owned(), id);
     }
@@ -280,7 +280,7 @@ async fn remediations(
             });
             let mut resource = ctx.resource(id.clone(), REMEDIATION);
             resource.name = Some(rule_name.to_owned());
-            resource.properties = Value::Object(remediation_properties(remediation, &id));
+            resource.properties = Value::Object(remediation_properties(remediation, &id)).into();
             ctx.add(resource);
             if let Some(rule_id) = rules.get(rule_name) {
                 ctx.relate(id.as_str(), "manages", rule_id.as_str());
@@ -395,7 +395,7 @@ async fn conformance_packs(ctx: &Ctx, client: &aws_sdk_config::Client) {
             }
             let mut resource = ctx.resource(id, CONFORMANCE_PACK);
             resource.name = Some(pack.conformance_pack_name().to_owned());
-            resource.properties = Value::Object(properties);
+            resource.properties = Value::Object(properties).into();
             ctx.add(resource);
         }
     }
@@ -455,7 +455,7 @@ async fn aggregators(ctx: &Ctx, client: &aws_sdk_config::Client) {
             .unwrap_or_else(|| ctx.arn("config", &format!("config-aggregator/{name}")));
         let mut resource = ctx.resource(id.clone(), AGGREGATOR);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(aggregator_properties(aggregator, &id));
+        resource.properties = Value::Object(aggregator_properties(aggregator, &id)).into();
         ctx.add(resource);
     }
 }

@@ -126,7 +126,8 @@ fn add_instance(ctx: &Ctx, i: &ReplicationInstance) {
         "vpc_id": group.and_then(|g| g.vpc_id()),
         "subnet_ids": subnets,
         "security_group_ids": security_groups,
-    });
+    })
+    .into();
     ctx.add(resource);
 }
 
@@ -156,7 +157,7 @@ fn add_endpoint(ctx: &Ctx, e: &Endpoint) {
         "mongodb_auth_mechanism": enum_str(mongo.and_then(|m| m.auth_mechanism())),
         "redis_ssl_security_protocol": enum_str(redis.and_then(|r| r.ssl_security_protocol())),
         "redis_auth_type": enum_str(redis.and_then(|r| r.auth_type())),
-    });
+    }).into();
     ctx.add(resource);
 }
 
@@ -198,7 +199,7 @@ fn add_task(ctx: &Ctx, t: &ReplicationTask) {
     }
     let mut resource = ctx.resource(arn, TASK);
     resource.name = t.replication_task_identifier().map(str::to_owned);
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

@@ -121,6 +121,6 @@ async fn table(ctx: &Ctx, client: &Client, name: String) -> Option<vigil_invento
     if let Ok(Some(out)) = tags {
         resource.tags = tag_map(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -160,7 +160,7 @@ fn ec2_resource(
     resource.tags = tag_map(tags);
     let name = resource.tags.get("Name").filter(|n| !n.is_empty()).cloned();
     resource.name = Some(name.unwrap_or_else(|| fallback.to_owned()));
-    resource.properties = properties;
+    resource.properties = properties.into();
     resource
 }
 

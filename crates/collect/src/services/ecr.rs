@@ -104,7 +104,7 @@ async fn collect_repository(ctx: &Ctx, client: &Client, repository: Repository) 
     }
     let mut resource = ctx.resource(arn, REPOSITORY);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

@@ -94,7 +94,8 @@ async fn collect(ctx: Ctx) {
                     "container_insights": insights,
                     "exec_kms_key_id": exec.and_then(|e| e.kms_key_id()),
                     "exec_logging": enum_str(exec.and_then(|e| e.logging())),
-                });
+                })
+                .into();
                 ctx.add(resource);
             }
         }
@@ -185,7 +186,8 @@ fn service_resource(ctx: &Ctx, cluster: &str, s: &Service) -> Option<Resource> {
         "platform_version": s.platform_version(),
         "assign_public_ip": vpc.and_then(|v| v.assign_public_ip()).map(|a| a.as_str() == "ENABLED"),
         "execute_command_enabled": s.enable_execute_command(),
-    });
+    })
+    .into();
     Some(resource)
 }
 
@@ -215,7 +217,7 @@ async fn task_definition(ctx: &Ctx, client: &Client, family: String) -> Option<R
     let mut resource = ctx.resource(arn, TASK_DEFINITION);
     resource.name = Some(format!("{family}:{}", td.revision()));
     resource.tags = tag_map(out.tags().iter().map(|t| (t.key(), t.value())));
-    resource.properties = task_definition_properties(td);
+    resource.properties = task_definition_properties(td).into();
     Some(resource)
 }
 

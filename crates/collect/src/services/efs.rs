@@ -134,7 +134,7 @@ fn add_file_system(ctx: &Ctx, fs: &FileSystemDescription, backup_policy_status: 
     if let (Some(status), Some(map)) = (backup_policy_status, properties.as_object_mut()) {
         map.insert("backup_policy_status".into(), status);
     }
-    resource.properties = properties;
+    resource.properties = properties.into();
     ctx.add(resource);
 }
 

@@ -49,7 +49,7 @@ async fn cluster(ctx: &Ctx, client: &Client, name: String) -> Option<vigil_inven
     resource.name = Some(name.clone());
     let Some(c) = c else {
         // The detail call failed: the cluster exists, its settings are unknown.
-        resource.properties = json!({ "name": name });
+        resource.properties = json!({ "name": name }).into();
         return Some(resource);
     };
     let vpc = c.resources_vpc_config();
@@ -100,6 +100,7 @@ async fn cluster(ctx: &Ctx, client: &Client, name: String) -> Option<vigil_inven
         "public_access_cidrs": vpc.map(|v| v.public_access_cidrs()),
         "logging_types": logged,
         "secrets_kms_key_arn": secrets_key,
-    });
+    })
+    .into();
     Some(resource)
 }

@@ -126,7 +126,7 @@ async fn replication_group(
     let mut resource = ctx.resource(&arn, REPLICATION_GROUP);
     resource.name = Some(id.to_owned());
     resource.tags = tags;
-    resource.properties = replication_group_properties(&g, engine_version.as_deref());
+    resource.properties = replication_group_properties(&g, engine_version.as_deref()).into();
     Some(resource)
 }
 
@@ -173,7 +173,7 @@ async fn cluster(ctx: &Ctx, client: &Client, c: CacheCluster) -> Option<Resource
     let mut resource = ctx.resource(&arn, CLUSTER);
     resource.name = Some(id.to_owned());
     resource.tags = tags;
-    resource.properties = cluster_properties(&c);
+    resource.properties = cluster_properties(&c).into();
     Some(resource)
 }
 

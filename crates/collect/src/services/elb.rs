@@ -188,6 +188,6 @@ async fn load_balancer(
                 .map(|t| (Some(t.key()), t.value())),
         );
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

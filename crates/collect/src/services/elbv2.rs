@@ -162,7 +162,7 @@ async fn load_balancer(
                 .map(|t| (t.key(), t.value())),
         );
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 

@@ -216,7 +216,7 @@ async fn cluster(
             .collect();
         props.insert("primary_public_ips".into(), json!(ips));
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -262,7 +262,7 @@ async fn security_configuration(ctx: &Ctx, client: &Client, name: String) -> Opt
         }
         Err(_) => {}
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 

@@ -151,7 +151,7 @@ async fn event_bus(
     }
     let mut resource = ctx.resource(&arn, BUS);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -231,7 +231,7 @@ async fn collect_rule(ctx: &Ctx, client: &aws_sdk_eventbridge::Client, bus: Stri
     }
     let mut resource = ctx.resource(arn, RULE);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

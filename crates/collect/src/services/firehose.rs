@@ -100,6 +100,6 @@ async fn stream(ctx: &Ctx, client: &Client, name: String) -> Option<Resource> {
         }
         Err(_) => {}
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -90,7 +90,7 @@ async fn detector(ctx: Ctx, client: aws_sdk_guardduty::Client, detector_id: Stri
     {
         properties.insert("administrator_account_id".into(), administrator_id(&out));
     }
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
 }
 

@@ -182,7 +182,7 @@ fn add_group(ctx: &Ctx, group: &GroupDetail) {
     let Some(arn) = group.arn() else { return };
     let mut resource = ctx.global_resource(arn, GROUP);
     resource.name = group.group_name().map(str::to_owned);
-    resource.properties = group_properties(group);
+    resource.properties = group_properties(group).into();
     ctx.add(resource);
     for policy in attached_arns(group.attached_managed_policies()) {
         ctx.relate(arn, "attached", policy);
@@ -203,7 +203,7 @@ fn add_role(ctx: &Ctx, role: &RoleDetail) {
     let mut resource = ctx.global_resource(arn, ROLE);
     resource.name = role.role_name().map(str::to_owned);
     resource.tags = tags(role.tags());
-    resource.properties = role_properties(role);
+    resource.properties = role_properties(role).into();
     ctx.add(resource);
     for policy in attached_arns(role.attached_managed_policies()) {
         ctx.relate(arn, "attached", policy);
@@ -263,7 +263,7 @@ fn add_policy(ctx: &Ctx, policy: &ManagedPolicyDetail) {
     }
     let mut resource = ctx.global_resource(arn, POLICY);
     resource.name = policy.policy_name().map(str::to_owned);
-    resource.properties = properties;
+    resource.properties = properties.into();
     ctx.add(resource);
 }
 
@@ -312,7 +312,7 @@ async fn add_user(ctx: &Ctx, client: &Client, user: UserDetail, known: &UserCont
     let mut resource = ctx.global_resource(arn, USER);
     resource.name = Some(name.to_owned());
     resource.tags = tags(user.tags());
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
     for group in user.group_list() {
         let to = known
@@ -937,7 +937,7 @@ async fn add_saml_provider(ctx: &Ctx, client: &Client, entry: &SamlProviderListE
         );
         resource.tags = tags(out.tags());
     }
-    resource.properties = properties;
+    resource.properties = properties.into();
     ctx.add(resource);
 }
 
@@ -981,7 +981,7 @@ async fn oidc_providers(ctx: &Ctx, client: &Client) {
 async fn add_oidc_provider(ctx: &Ctx, client: &Client, arn: &str) {
     let mut resource = ctx.global_resource(arn, OIDC_PROVIDER);
     resource.name = arn_name(arn, "oidc-provider/");
-    resource.properties = json!({ "arn": arn });
+    resource.properties = json!({ "arn": arn }).into();
     if let Ok(Some(out)) = ctx
         .detail(
             "iam:GetOpenIDConnectProvider",
@@ -1000,7 +1000,8 @@ async fn add_oidc_provider(ctx: &Ctx, client: &Client, arn: &str) {
             "client_ids": out.client_id_list(),
             "thumbprints": out.thumbprint_list(),
             "create_date": time(out.create_date()),
-        });
+        })
+        .into();
         resource.tags = tags(out.tags());
     }
     ctx.add(resource);
@@ -1025,7 +1026,7 @@ async fn server_certificates(ctx: &Ctx, client: &Client) {
 fn server_certificate_resource(ctx: &Ctx, c: &ServerCertificateMetadata) -> Resource {
     let mut resource = ctx.global_resource(c.arn(), SERVER_CERTIFICATE);
     resource.name = Some(c.server_certificate_name().to_owned());
-    resource.properties = server_certificate_properties(c);
+    resource.properties = server_certificate_properties(c).into();
     resource
 }
 

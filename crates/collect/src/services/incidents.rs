@@ -94,7 +94,7 @@ async fn collect_response_plan(
     }
     let mut resource = ctx.resource(arn, RESPONSE_PLAN);
     resource.name = Some(plan.name().to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 
@@ -154,7 +154,7 @@ async fn collect_contacts(ctx: Ctx) {
     for contact in &contacts {
         let mut resource = ctx.resource(contact.contact_arn(), CONTACT);
         resource.name = Some(contact.alias().to_owned());
-        resource.properties = Value::Object(contact_properties(contact));
+        resource.properties = Value::Object(contact_properties(contact)).into();
         ctx.add(resource);
     }
 }

@@ -104,6 +104,6 @@ async fn stream(ctx: &Ctx, client: &Client, name: String, arn: String) -> Option
     if let Ok(Some(out)) = &tags {
         resource.tags = tag_map(out.tags().iter().map(|t| (Some(t.key()), t.value())));
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -140,7 +140,7 @@ async fn collect_key(
         }
         Err(err) => ctx.gap_resource("kms:ListAliases", &id, err),
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

@@ -103,7 +103,7 @@ async fn collect_function(
     if let Ok(Some(tags)) = tags {
         resource.tags = function_tags(&tags);
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

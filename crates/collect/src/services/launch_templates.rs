@@ -76,7 +76,7 @@ async fn template(ctx: &Ctx, ec2: &Client, t: LaunchTemplate) -> Option<Resource
     let mut resource = ctx.resource(arn, LAUNCH_TEMPLATE);
     resource.name = t.launch_template_name().map(str::to_owned);
     resource.tags = tag_map(t.tags().iter().map(|t| (t.key(), t.value())));
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 

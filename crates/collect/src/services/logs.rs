@@ -50,7 +50,7 @@ async fn log_groups(ctx: &Ctx, client: &aws_sdk_cloudwatchlogs::Client) {
         let id = log_group_id(group, &ctx.region, &ctx.account);
         let mut resource = ctx.resource(id.clone(), LOG_GROUP);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(log_group_properties(group, &id));
+        resource.properties = Value::Object(log_group_properties(group, &id)).into();
         ctx.add(resource);
         if let Some(key) = group.kms_key_id() {
             ctx.relate(id.as_str(), "encrypted_by", key);
@@ -77,7 +77,7 @@ async fn metric_filters(ctx: &Ctx, client: &aws_sdk_cloudwatchlogs::Client) {
         let id = metric_filter_id(&ctx.region, &ctx.account, group, name);
         let mut resource = ctx.resource(id.clone(), METRIC_FILTER);
         resource.name = Some(name.to_owned());
-        resource.properties = Value::Object(metric_filter_properties(filter));
+        resource.properties = Value::Object(metric_filter_properties(filter)).into();
         ctx.add(resource);
         ctx.relate(
             id,

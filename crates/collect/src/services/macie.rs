@@ -81,7 +81,7 @@ async fn collect(ctx: Ctx) {
     }
     let mut resource = ctx.resource(id, SESSION);
     resource.name = Some("macie".to_owned());
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
 }
 

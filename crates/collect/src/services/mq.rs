@@ -86,6 +86,6 @@ async fn broker(ctx: &Ctx, client: &Client, b: BrokerSummary) -> Option<Resource
         }
         Err(_) => {}
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

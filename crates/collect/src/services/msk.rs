@@ -156,7 +156,7 @@ fn add_cluster(ctx: &Ctx, c: &Cluster) {
             }),
         );
     }
-    resource.properties = props;
+    resource.properties = props.into();
     ctx.add(resource);
 }
 

@@ -158,7 +158,7 @@ async fn firewall(
         }
         Err(_) => {}
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -226,7 +226,7 @@ async fn policy(
             props.insert("name".into(), json!(name));
         }
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -263,6 +263,6 @@ async fn rule_group(ctx: &Ctx, client: &Client, arn: String) -> Option<Resource>
     }
     props.insert("name".into(), json!(name));
     resource.name = Some(name);
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

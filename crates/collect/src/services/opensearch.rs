@@ -71,7 +71,7 @@ async fn collect(ctx: Ctx) {
                     ctx.gap_resource("es:DescribeDomains", &id, &err);
                     let mut resource = ctx.resource(id, DOMAIN);
                     resource.name = Some(name.clone());
-                    resource.properties = json!({ "domain_name": name });
+                    resource.properties = json!({ "domain_name": name }).into();
                     ctx.add(resource);
                 }
             }
@@ -112,7 +112,7 @@ async fn domain(ctx: &Ctx, client: &Client, d: DomainStatus) -> Option<Resource>
             .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
             .collect();
     }
-    resource.properties = domain_properties(&d);
+    resource.properties = domain_properties(&d).into();
     Some(resource)
 }
 

@@ -426,7 +426,7 @@ async fn policy(
         .map(|document| (policy_id.to_owned(), document));
     let mut resource = ctx.global_resource(id, POLICY);
     resource.name = summary.name().map(str::to_owned);
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
     scp
 }
@@ -521,7 +521,7 @@ async fn delegated_administrator(
     }
     let mut resource = ctx.global_resource(id, DELEGATED_ADMIN);
     resource.name = Some(admin.name().unwrap_or(account_id).to_owned());
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
 }
 

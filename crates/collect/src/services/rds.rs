@@ -170,7 +170,7 @@ fn add_db_instance(ctx: &Ctx, db: &DbInstance) {
     let mut resource = ctx.resource(id, DB_INSTANCE);
     resource.name = Some(name.to_owned());
     resource.tags = tags(db.tag_list());
-    resource.properties = db_instance_properties(db);
+    resource.properties = db_instance_properties(db).into();
     ctx.add(resource);
 }
 
@@ -247,7 +247,7 @@ fn add_db_cluster(ctx: &Ctx, c: &DbCluster) {
     let mut resource = ctx.resource(id, DB_CLUSTER);
     resource.name = Some(name.to_owned());
     resource.tags = tags(c.tag_list());
-    resource.properties = db_cluster_properties(c);
+    resource.properties = db_cluster_properties(c).into();
     ctx.add(resource);
 }
 
@@ -381,7 +381,7 @@ async fn db_snapshot(ctx: &Ctx, rds: &Client, s: DbSnapshot) -> Option<vigil_inv
     let mut resource = ctx.resource(id, DB_SNAPSHOT);
     resource.name = Some(name.to_owned());
     resource.tags = tags(s.tag_list());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -457,7 +457,7 @@ async fn db_cluster_snapshot(
     let mut resource = ctx.resource(id, DB_CLUSTER_SNAPSHOT);
     resource.name = Some(name.to_owned());
     resource.tags = tags(s.tag_list());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -533,7 +533,7 @@ async fn parameter_group(
     put(&mut props, "parameters", parameters);
     let mut resource = ctx.resource(id, PARAMETER_GROUP);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -584,7 +584,7 @@ async fn cluster_parameter_group(
     put(&mut props, "parameters", parameters);
     let mut resource = ctx.resource(id, CLUSTER_PARAMETER_GROUP);
     resource.name = Some(name.to_owned());
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -628,7 +628,8 @@ fn add_event_subscription(ctx: &Ctx, s: &EventSubscription) {
         "source_ids": s.source_ids_list(),
         // Empty: every category.
         "event_categories": s.event_categories_list(),
-    });
+    })
+    .into();
     ctx.add(resource);
 }
 

@@ -121,7 +121,7 @@ async fn cluster(ctx: &Ctx, client: &Client, c: Cluster) -> Option<Resource> {
     let mut resource = ctx.resource(&arn, CLUSTER);
     resource.name = Some(id.to_owned());
     resource.tags = tag_map(c.tags().iter().map(|t| (t.key(), t.value())));
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 
@@ -210,7 +210,7 @@ async fn parameter_group(ctx: &Ctx, client: &Client, name: String) -> Option<Res
     put(&mut props, "parameters", parameters);
     let mut resource = ctx.resource(id, PARAMETER_GROUP);
     resource.name = Some(name);
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }
 

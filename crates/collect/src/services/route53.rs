@@ -116,7 +116,7 @@ async fn collect(ctx: Ctx) {
         if let (Some(group), Some(map)) = (log_group, props.as_object_mut()) {
             map.insert("query_logging_log_group".into(), json!(group));
         }
-        resource.properties = props;
+        resource.properties = props.into();
         ctx.add(resource);
     }
 }

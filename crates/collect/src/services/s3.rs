@@ -295,7 +295,7 @@ async fn collect_bucket(ctx: &Ctx, clients: &Clients, keys: &KeyResolver, bucket
     if let Ok(tagging) = tagging {
         resource.tags = bucket_tags(tagging.as_ref());
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

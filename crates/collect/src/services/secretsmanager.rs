@@ -76,7 +76,7 @@ async fn secret(
     if let Value::Object(map) = &mut props {
         put(map, "policy", policy);
     }
-    resource.properties = props;
+    resource.properties = props.into();
     if let Some(key) = secret.kms_key_id()
         && let Some(key) = keys.key_arn(&ctx.region, key).await
     {

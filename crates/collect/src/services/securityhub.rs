@@ -80,7 +80,7 @@ async fn collect(ctx: Ctx) {
     }
     let mut resource = ctx.resource(id, HUB);
     resource.name = Some("default".to_owned());
-    resource.properties = Value::Object(properties);
+    resource.properties = Value::Object(properties).into();
     ctx.add(resource);
 }
 

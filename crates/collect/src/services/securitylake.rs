@@ -60,7 +60,7 @@ async fn collect_data_lake(ctx: &Ctx, client: &Client, lake: &DataLakeResource) 
     }
     let mut resource = ctx.resource(arn, DATA_LAKE);
     resource.name = Some(format!("security-lake-{}", lake.region()));
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 

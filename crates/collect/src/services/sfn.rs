@@ -117,6 +117,6 @@ async fn machine(ctx: &Ctx, client: &Client, m: StateMachineListItem) -> Option<
     if let Ok(Some(out)) = &tags {
         resource.tags = tag_map(out.tags().iter().map(|t| (t.key(), t.value())));
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -80,7 +80,7 @@ async fn collect_topic(ctx: &Ctx, client: &aws_sdk_sns::Client, keys: &KeyResolv
             ctx.relate(arn, "encrypted_by", key);
         }
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     ctx.add(resource);
 }
 
@@ -128,7 +128,7 @@ async fn collect_subscriptions(ctx: &Ctx, client: &aws_sdk_sns::Client) {
         };
         let id = subscription_id(subscription, topic, &mut pending);
         let mut resource = ctx.resource(&id, SUBSCRIPTION);
-        resource.properties = Value::Object(subscription_properties(subscription));
+        resource.properties = Value::Object(subscription_properties(subscription)).into();
         ctx.add(resource);
         ctx.relate(id, "subscribed_to", topic);
     }

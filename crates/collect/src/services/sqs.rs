@@ -100,6 +100,6 @@ async fn queue(ctx: &Ctx, client: &Client, url: String) -> Option<vigil_inventor
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
             .collect();
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

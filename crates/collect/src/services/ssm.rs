@@ -92,7 +92,7 @@ async fn documents(ctx: &Ctx, client: &aws_sdk_ssm::Client) {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        resource.properties = Value::Object(document_properties(document, &id));
+        resource.properties = Value::Object(document_properties(document, &id)).into();
         ctx.add(resource);
     }
 }
@@ -195,7 +195,7 @@ async fn managed_instances(ctx: &Ctx, client: &aws_sdk_ssm::Client) {
                 .unwrap_or(instance_id)
                 .to_owned(),
         );
-        resource.properties = Value::Object(props);
+        resource.properties = Value::Object(props).into();
         ctx.add(resource);
     }
 }

@@ -80,6 +80,6 @@ async fn server(ctx: &Ctx, client: &Client, s: ListedServer) -> Option<Resource>
         }
         Err(_) => {}
     }
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

@@ -144,6 +144,6 @@ async fn web_acl(
     }
     let mut resource = ctx.resource(&arn, WEB_ACL);
     resource.name = Some(name);
-    resource.properties = Value::Object(props);
+    resource.properties = Value::Object(props).into();
     Some(resource)
 }

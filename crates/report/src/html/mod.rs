@@ -14,6 +14,7 @@
 //! dashboard: [`environment`] holds them all, and [`ASSETS`] lets a server hand out
 //! the stylesheet and script as files instead of inline.
 
+use std::borrow::Borrow;
 use std::io::Write;
 
 use base64::Engine as _;
@@ -180,21 +181,30 @@ const STATUS_ORDER: [Status; 4] = [Status::Fail, Status::Error, Status::Muted, S
 /// The texts of a finding's attack path: evidence properties that graph helpers
 /// record as a path (`…_path_text`, hop by hop) or an escalation path.
 pub fn attack_path(finding: &Finding) -> Vec<String> {
-    path_texts(finding.evidence.properties())
+    path_texts(
+        finding
+            .evidence
+            .properties()
+            .into_iter()
+            .filter(|(k, _)| is_path(k))
+            .map(|(k, v)| (k, v.to_json())),
+    )
+}
+
+/// Is this evidence property a path a graph helper recorded?
+fn is_path(key: &str) -> bool {
+    key.ends_with("_path_text") || key.ends_with("escalation_path")
 }
 
 /// The attack path texts among evidence properties, for a caller (the dashboard)
 /// that holds the evidence as stored JSON rather than a [`Finding`].
-pub fn path_texts<'a, K: AsRef<str>>(
-    properties: impl IntoIterator<Item = (K, &'a serde_json::Value)>,
+pub fn path_texts<K: AsRef<str>, V: Borrow<serde_json::Value>>(
+    properties: impl IntoIterator<Item = (K, V)>,
 ) -> Vec<String> {
     properties
         .into_iter()
-        .filter(|(k, _)| {
-            let k = k.as_ref();
-            k.ends_with("_path_text") || k.ends_with("escalation_path")
-        })
-        .filter_map(|(_, v)| match v {
+        .filter(|(k, _)| is_path(k.as_ref()))
+        .filter_map(|(_, v)| match v.borrow() {
             serde_json::Value::Null => None,
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Array(items) => Some(

@@ -13,7 +13,8 @@
 //! its management account (AWS: SCPs "don't affect users or roles in the management
 //! account"), and none where SCPs are not enabled.
 
-use serde_json::{Value, json};
+use serde_json::json;
+use vigil_inventory::Value;
 use vigil_inventory::{Inventory, Resource};
 
 use super::{NamedPolicy, Principal, ResourceKind};
@@ -55,7 +56,7 @@ pub fn principal(inventory: &Inventory, id: &str) -> Result<Principal, FromInven
         "aws.iam.role" => Principal::role(&node.id),
         _ => return Err(FromInventoryError::NotAPrincipal(id.to_owned())),
     };
-    if node.properties["is_service_linked"] == serde_json::Value::Bool(true) {
+    if node.properties["is_service_linked"] == Value::Bool(true) {
         principal = principal.service_linked();
     }
     principal = principal.with_tags(node.tags.clone());
@@ -105,7 +106,7 @@ fn own_policies(
     inventory: &Inventory,
     node: &Resource,
 ) -> Result<Vec<NamedPolicy>, FromInventoryError> {
-    let parse = |what: String, document: &serde_json::Value| {
+    let parse = |what: String, document: &Value| {
         Policy::from_value(document).map_err(|e| FromInventoryError::BadPolicy {
             owner: node.id.clone(),
             what,
@@ -258,7 +259,7 @@ fn with_gaps(inventory: &Inventory, node_id: &str, why: &str) -> String {
 /// A level the engine cannot decide: it allows everything only under a condition on
 /// [`SCPS_KNOWN_KEY`], which no request carries.
 fn unknown_level(target: String, why: &str) -> (String, Vec<NamedPolicy>) {
-    let document = Policy::from_value(&json!({
+    let document = Policy::from_json(&json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "ScpsNotCollected",
@@ -316,7 +317,7 @@ pub fn resource_policy(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
     use vigil_inventory::{Gap, Resource};
 
     use super::*;
@@ -575,7 +576,7 @@ mod tests {
             json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
         );
         let bucket = Resource::new("arn:aws:s3:::data", "aws.s3.bucket", account, "global")
-            .with_property("policy", serde_json::Value::Null);
+            .with_property("policy", Value::Null);
         let inventory = Inventory::new(
             vec![
                 user,

@@ -231,7 +231,7 @@ fn case() -> impl Strategy<Value = Case> {
 fn named(name: String, statements: &[Value]) -> NamedPolicy {
     NamedPolicy::inline(
         name,
-        Policy::from_value(&json!({"Version": "2012-10-17", "Statement": statements}))
+        Policy::from_json(&json!({"Version": "2012-10-17", "Statement": statements}))
             .expect("generated policies are valid"),
     )
 }

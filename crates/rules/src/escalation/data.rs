@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
+use vigil_inventory::Value;
 use vigil_inventory::{Inventory, ResourceIdx};
 
 use super::Analysis;
@@ -229,7 +229,7 @@ impl DataAccess {
 
 /// A principal outside the data's account whose own policies allow everything.
 fn stand_in(arn: &str) -> Principal {
-    let all = Policy::from_value(&serde_json::json!({
+    let all = Policy::from_json(&serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
     }))

@@ -152,7 +152,7 @@ pub(crate) fn scp_admits_admin(estate: &Estate, account: &str, scps: &Scps) -> O
     if scps.levels.is_empty() {
         return Outcome::allowed();
     }
-    let all = crate::helpers::iam::Policy::from_value(&serde_json::json!({
+    let all = crate::helpers::iam::Policy::from_json(&serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
     }))

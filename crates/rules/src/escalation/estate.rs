@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde_json::Value;
+use vigil_inventory::Value;
 use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use super::catalogue::Catalogue;
@@ -633,7 +633,7 @@ impl Estate {
                 trust,
                 trust_names,
                 instance_profiles: r.properties.get("instance_profiles").map(strings),
-                access_keys: keys.map(Vec::len),
+                access_keys: keys.map(<[Value]>::len),
                 active_access_key: keys
                     .is_some_and(|k| k.iter().any(|k| k["status"].as_str() == Some("Active"))),
                 login_profile: r

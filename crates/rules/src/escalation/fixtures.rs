@@ -94,7 +94,7 @@ fn inventory(resources: Vec<FixtureResource>) -> Inventory {
                 resource_type: r.resource_type,
                 name: None,
                 tags: r.tags,
-                properties: serde_json::Value::Object(r.properties),
+                properties: serde_json::Value::Object(r.properties).into(),
             }
         })
         .collect();

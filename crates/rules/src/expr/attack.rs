@@ -13,7 +13,7 @@ use cel::{ExecutionError, Value};
 use serde_json::json;
 use vigil_inventory::ResourceIdx;
 
-use super::convert::to_cel;
+use super::convert::json_to_cel as to_cel;
 use super::escalation::{IAM_TYPES, analysis, json as to_json};
 use super::functions::{Shared, arg, fact, record_fact, string, touch};
 use crate::access::{Decision, Tri};
@@ -247,7 +247,7 @@ pub(crate) fn role_privileged_of(s: &Shared, idx: ResourceIdx) -> Result<Value, 
     };
     match r.properties.get(key) {
         None => return Err(fail(F, format!("{key} of {} was not collected", r.id))),
-        Some(serde_json::Value::Null) => return Ok(Value::Bool(false)),
+        Some(vigil_inventory::Value::Null) => return Ok(Value::Bool(false)),
         Some(_) => {}
     }
     let role = match analysis.compute_role(idx) {

@@ -1,5 +1,4 @@
-//! Conversion between `serde_json` values (the inventory's property format) and CEL
-//! values.
+//! Conversion between property values (the inventory's compact JSON) and CEL values.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +9,7 @@ use cel::common::types::{
 };
 use cel::common::value::Val;
 use cel::objects::{Key, KeyRef};
-use serde_json::Value as Json;
+use vigil_inventory::Value as Json;
 
 /// JSON to CEL. Integers become `int` (or `double` beyond `i64`), so that rules can
 /// compare them with plain literals.
@@ -22,12 +21,12 @@ pub fn to_cel(json: &Json) -> Value {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(s) => Value::String(Arc::new(s.clone())),
+        Json::String(s) => Value::String(Arc::new(s.to_string())),
         Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
         Json::Object(map) => {
             let map: HashMap<Key, Value> = map
                 .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .map(|(k, v)| (Key::String(Arc::new(k.to_owned())), to_cel(v)))
                 .collect();
             Value::Map(cel::objects::Map { map: Arc::new(map) })
         }
@@ -45,18 +44,24 @@ pub fn to_val(json: &Json) -> Box<dyn Val + '_> {
             Some(i) => Box::new(CelInt::from(i)),
             None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
         },
-        Json::String(s) => Box::new(CelString::from(s.as_str())),
+        Json::String(s) => Box::new(CelString::from(&**s)),
         Json::Array(items) => Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>())),
         Json::Object(map) => Box::new(CelMap::from(
             map.iter()
-                .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v)))
+                .map(|(k, v)| (CelMapKey::from(k), to_val(v)))
                 .collect::<HashMap<_, _>>(),
         )),
     }
 }
 
+/// A `serde_json` value (a fact a helper built) to CEL.
+pub fn json_to_cel(json: &serde_json::Value) -> Value {
+    to_cel(&Json::from(json))
+}
+
 /// CEL to JSON, for evidence and for helpers implemented on JSON (policy documents).
-pub fn to_json(value: &Value) -> Json {
+pub fn to_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as Json;
     match value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -111,8 +116,8 @@ mod tests {
     #[test]
     fn round_trip() {
         let j = json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}});
-        assert_eq!(to_json(&to_cel(&j)), j);
-        assert_eq!(map_str(&to_cel(&json!({"id": "x"})), "id"), Some("x"));
-        assert_eq!(map_str(&to_cel(&json!({"id": 1})), "id"), None);
+        assert_eq!(to_json(&json_to_cel(&j)), j);
+        assert_eq!(map_str(&json_to_cel(&json!({"id": "x"})), "id"), Some("x"));
+        assert_eq!(map_str(&json_to_cel(&json!({"id": 1})), "id"), None);
     }
 }

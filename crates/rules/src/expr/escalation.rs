@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cel::{ExecutionError, Value};
 
-use super::convert::to_cel;
+use super::convert::json_to_cel as to_cel;
 use super::functions::{Shared, arg, record_fact, touch};
 use crate::escalation::Analysis;
 

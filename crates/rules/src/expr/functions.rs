@@ -179,7 +179,7 @@ pub(crate) struct Shared {
     /// The team's settings, bound to `settings` in every condition.
     settings: Value,
     /// The same settings as JSON, for conditions decided without CEL.
-    settings_json: serde_json::Value,
+    settings_json: vigil_inventory::Value,
     /// (rule, account) → why the rule was not judged there: a service it reads was left
     /// out of the scan. Filled by the evaluation, read by the scorer, which must not
     /// count a rule that was never judged as failing.
@@ -348,8 +348,8 @@ impl EvalContext {
                 data: OnceLock::new(),
                 values,
                 now,
-                settings: to_cel(&settings.to_json()),
-                settings_json: settings.to_json(),
+                settings: super::convert::json_to_cel(&settings.to_json()),
+                settings_json: settings.to_json().into(),
                 exclusions: Default::default(),
                 budget: DEFAULT_BUDGET,
                 overruns: Default::default(),
@@ -372,7 +372,7 @@ impl EvalContext {
     }
 
     /// The team's settings as JSON.
-    pub(crate) fn settings_json(&self) -> &serde_json::Value {
+    pub(crate) fn settings_json(&self) -> &vigil_inventory::Value {
         &self.shared.settings_json
     }
 
@@ -739,7 +739,8 @@ fn policy(args: &[Value], i: usize, function: &str) -> Result<Policy, ExecutionE
             "policy document is null",
         ));
     }
-    Policy::from_value(&to_json(value)).map_err(|e| ExecutionError::function_error(function, e))
+    Policy::from_value(&to_json(value).into())
+        .map_err(|e| ExecutionError::function_error(function, e))
 }
 
 /// The protocol and port range of a security-group or NACL rule.
@@ -867,7 +868,9 @@ fn alarmed_log_filter(
     }
     let squash = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let terms: Vec<String> = terms.iter().map(|t| squash(t)).collect();
-    let is_true = |r: &Resource, key: &str| r.property(key) == Some(&serde_json::Value::Bool(true));
+    let is_true = |r: &Resource, key: &str| {
+        r.property(key).and_then(vigil_inventory::Value::as_bool) == Some(true)
+    };
     for &trail in inv.of_type_in_account(account, "aws.cloudtrail.trail") {
         let t = inv.resource(trail);
         if !is_true(t, "is_multi_region_trail") || !is_true(t, "is_logging") {

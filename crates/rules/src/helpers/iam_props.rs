@@ -69,7 +69,7 @@ fn document() -> impl Strategy<Value = Vec<Value>> {
 }
 
 fn policy(statements: &[Value]) -> Policy {
-    Policy::from_value(&json!({"Version": "2012-10-17", "Statement": statements}))
+    Policy::from_json(&json!({"Version": "2012-10-17", "Statement": statements}))
         .expect("generated policies are valid")
 }
 

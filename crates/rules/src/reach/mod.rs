@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use ipnet::IpNet;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
+use vigil_inventory::Value;
 use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use crate::access::{NamedPolicy, Principal, Request, RequestContext, Tri, evaluate};
@@ -201,7 +201,7 @@ fn pieces<'a>(inv: &'a Inventory, idx: ResourceIdx) -> Pieces<'a> {
         complete(inv, "aws.ec2.subnet", r)?;
         let id = match r.properties.get("subnet_id") {
             None => return Err("the instance's subnet_id was not collected".to_owned()),
-            Some(Value::String(s)) => s.as_str(),
+            Some(Value::String(s)) => &**s,
             Some(_) => return Err("the instance has no subnet".to_owned()),
         };
         find_by(inv, r, "aws.ec2.subnet", "subnet_id", id)
@@ -287,7 +287,7 @@ fn address(r: &Resource, ipv6: bool) -> Step {
     if ipv6 {
         return match r.properties.get("ipv6_addresses").and_then(Value::as_array) {
             None => Step::Unseen("the instance's IPv6 addresses are not collected".to_owned()),
-            Some(list) if list.is_empty() => Step::Closed(
+            Some([]) => Step::Closed(
                 hop(
                     "internet",
                     "connect over IPv6".into(),
@@ -455,7 +455,7 @@ fn entries(acl: &Resource, egress: bool, ipv6: bool) -> Result<Vec<Entry>, Strin
                 number: e["rule_number"].as_i64().unwrap_or(i64::MAX),
                 allow: e["rule_action"].as_str() == Some("allow"),
                 protocol: match &e["protocol"] {
-                    Value::String(s) => s.clone(),
+                    Value::String(s) => s.to_string(),
                     other => other.to_string(),
                 },
                 cidr,
@@ -528,7 +528,7 @@ fn group_allows(
                 continue;
             };
             let protocol_text = match &rule["protocol"] {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s.to_string(),
                 other => other.to_string(),
             };
             if cidr.prefix_len() != 0
@@ -872,7 +872,7 @@ pub fn instance(inv: &Inventory, idx: ResourceIdx) -> Exposure {
 /// resource policy that lets it in lets in anyone on the internet with an AWS account
 /// (and, for a function URL with AuthType NONE, anyone at all).
 pub(crate) fn anyone() -> Principal {
-    let all: Policy = Policy::from_value(&serde_json::json!({
+    let all: Policy = Policy::from_json(&serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
     }))

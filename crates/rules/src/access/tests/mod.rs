@@ -16,7 +16,7 @@ const APP_ROLE: &str = "arn:aws:iam::111122223333:role/app";
 const BUCKET_OBJ: &str = "arn:aws:s3:::reports/2024/q1.csv";
 
 fn doc(statements: Value) -> Policy {
-    Policy::from_value(&json!({"Version": "2012-10-17", "Statement": statements}))
+    Policy::from_json(&json!({"Version": "2012-10-17", "Statement": statements}))
         .expect("test policies are valid")
 }
 
@@ -350,7 +350,7 @@ fn policy_variables() {
     assert_eq!(a.undecided_keys(), vec!["aws:PrincipalTag/team"]);
 
     // Under the 2008 language version the variable is literal text.
-    let old = alice().with_policy(NamedPolicy::inline("old", Policy::from_value(&json!({
+    let old = alice().with_policy(NamedPolicy::inline("old", Policy::from_json(&json!({
         "Version": "2008-10-17",
         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]
     })).unwrap()));

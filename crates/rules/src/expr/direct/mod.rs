@@ -19,7 +19,7 @@ use std::rc::Rc;
 use cel::IdedExpr;
 use cel::common::ast::{EntryExpr, Expr as Ast, LiteralValue};
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
+use vigil_inventory::Value as Json;
 use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use crate::helpers::iam::Policy;
@@ -641,7 +641,8 @@ impl<'a> Walker<'a> {
             ("raise_severity", None, [level, when]) => {
                 let level = self.eval(level)?;
                 let level: crate::Severity =
-                    serde_json::from_value(Json::String(text(&level)?.to_owned())).ok()?;
+                    serde_json::from_value(serde_json::Value::String(text(&level)?.to_owned()))
+                        .ok()?;
                 if matches!(kind(&self.eval(when)?), Kind::Bool(true)) {
                     crate::expr::functions::raise_to(level);
                 }

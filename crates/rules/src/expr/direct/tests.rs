@@ -1,12 +1,12 @@
 use super::*;
 use serde_json::json;
 
-fn both(source: &str, properties: Json) -> (Option<bool>, Result<bool, String>) {
+fn both(source: &str, properties: serde_json::Value) -> (Option<bool>, Result<bool, String>) {
     let program = cel::Program::compile(source).unwrap();
     let mut resource = Resource::new("r-1", "aws.s3.bucket", "111111111111", "us-east-1");
-    resource.properties = properties;
+    resource.properties = properties.into();
     let inventory = Inventory::new(vec![resource.clone()], vec![], vec![]).unwrap();
-    let settings = json!({"keys": ["a"]});
+    let settings = Json::from(json!({"keys": ["a"]}));
     let scope = Scope {
         inventory: &inventory,
         subject: 0,
@@ -19,7 +19,7 @@ fn both(source: &str, properties: Json) -> (Option<bool>, Result<bool, String>) 
     let mut root = cel::Context::with_env(env);
     root.add_variable_from_value(
         "settings",
-        crate::expr::convert::to_cel(&json!({"keys": ["a"]})),
+        crate::expr::convert::json_to_cel(&json!({"keys": ["a"]})),
     );
     let mut scope = root.new_inner_scope();
     crate::EvalContext::bind(&mut scope, &resource);

@@ -8,8 +8,8 @@
 //! organisations.
 
 use serde::Serialize;
-use serde_json::Value;
 use thiserror::Error;
+use vigil_inventory::Value;
 
 /// Why a policy document could not be analysed.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -111,6 +111,11 @@ impl Policy {
                 kind_of(other)
             ))),
         }
+    }
+
+    /// Parses a document built in code as a `serde_json` value.
+    pub fn from_json(value: &serde_json::Value) -> Result<Policy, PolicyError> {
+        Policy::from_value(&Value::from(value))
     }
 
     /// Parses JSON text, URL-decoding it first when it is URL-encoded (as IAM returns it).
@@ -473,7 +478,7 @@ fn parse_statement(s: &Value) -> Result<Statement, String> {
     let resources = patterns(obj.get("Resource"), obj.get("NotResource"), "Resource")?;
     let principals = match (obj.get("Principal"), obj.get("NotPrincipal")) {
         (Some(_), Some(_)) => return Err("both `Principal` and `NotPrincipal`".to_owned()),
-        (Some(Value::String(star)), None) if star == "*" => Principals::Everyone,
+        (Some(Value::String(star)), None) if &**star == "*" => Principals::Everyone,
         (Some(p), None) => Principals::Listed(principal_list(p)?),
         (None, Some(p)) => Principals::AllBut(principal_list(p)?),
         (None, None) => Principals::Absent,
@@ -492,8 +497,8 @@ fn parse_statement(s: &Value) -> Result<Statement, String> {
             })?;
             for (key, values) in tests {
                 conditions.push(Condition {
-                    operator: operator.clone(),
-                    key: key.clone(),
+                    operator: operator.to_owned(),
+                    key: key.to_owned(),
                     values: string_list(values)
                         .map_err(|e| format!("`Condition.{operator}.{key}`: {e}"))?,
                 });
@@ -526,7 +531,7 @@ fn patterns(only: Option<&Value>, all_but: Option<&Value>, name: &str) -> Result
 /// IAM accepts a single value or a list; values may be strings, numbers or booleans.
 fn string_list(value: &Value) -> Result<Vec<String>, String> {
     let scalar = |v: &Value| match v {
-        Value::String(s) => Ok(s.clone()),
+        Value::String(s) => Ok(s.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
         other => Err(format!(
@@ -542,12 +547,12 @@ fn string_list(value: &Value) -> Result<Vec<String>, String> {
 
 fn principal_list(value: &Value) -> Result<Vec<(String, String)>, String> {
     match value {
-        Value::String(s) => Ok(vec![("AWS".to_owned(), s.clone())]),
+        Value::String(s) => Ok(vec![("AWS".to_owned(), s.to_string())]),
         Value::Object(map) => {
             let mut out = Vec::new();
             for (kind, values) in map {
                 for v in string_list(values).map_err(|e| format!("`Principal.{kind}`: {e}"))? {
-                    out.push((kind.clone(), v));
+                    out.push((kind.to_owned(), v));
                 }
             }
             Ok(out)

@@ -25,8 +25,8 @@ fn denies_sees_conditional_and_wildcard_denies() {
 use super::*;
 use serde_json::json;
 
-fn policy(v: Value) -> Policy {
-    Policy::from_value(&v).unwrap()
+fn policy(v: serde_json::Value) -> Policy {
+    Policy::from_json(&v).unwrap()
 }
 
 #[test]
@@ -165,18 +165,18 @@ fn malformed_documents_are_errors_that_say_where() {
         Err(PolicyError::Json(_))
     ));
     assert_eq!(
-        Policy::from_value(&json!({"Version": "2012-10-17"})),
+        Policy::from_json(&json!({"Version": "2012-10-17"})),
         Err(PolicyError::NoStatement)
     );
-    let err = Policy::from_value(&json!({"Statement": [{"Effect": "Allow", "Action": "*"}, {"Effect": "Maybe", "Action": "*"}]})).unwrap_err();
+    let err = Policy::from_json(&json!({"Statement": [{"Effect": "Allow", "Action": "*"}, {"Effect": "Maybe", "Action": "*"}]})).unwrap_err();
     assert_eq!(
         err.to_string(),
         "policy statement 1: `Effect` must be Allow or Deny, found `Maybe`"
     );
-    let err = Policy::from_value(&json!({"Statement": {"Effect": "Allow", "Resource": "*"}}))
-        .unwrap_err();
+    let err =
+        Policy::from_json(&json!({"Statement": {"Effect": "Allow", "Resource": "*"}})).unwrap_err();
     assert!(err.to_string().contains("missing `Action`"));
-    assert!(Policy::from_value(&json!(42)).is_err());
+    assert!(Policy::from_json(&json!(42)).is_err());
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn principals_listed() {
     );
 }
 
-fn public_under(operator: &str, key: &str, values: Value) -> bool {
+fn public_under(operator: &str, key: &str, values: serde_json::Value) -> bool {
     policy(json!({"Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
         "Condition": {operator: {key: values}}
