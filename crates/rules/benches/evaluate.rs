@@ -17,6 +17,13 @@
 //!
 //! Figures (100,000 resources, 424 rules, 972,370 evaluations, 882,413 findings of
 //! which 251,803 FAIL or ERROR; a 2-core machine, idle unless said):
+//! - 2026-12-07 (00f3a25), alternating with the commit before: peak 462-464 -> 312-322
+//!   MiB (under the 400 MiB bar), 297 -> 147 MiB before evaluating, the same findings.
+//!   How: properties are `vigil_inventory::Value`s (24 bytes; an object is one boxed
+//!   slice of entries sorted by key, keys interned) instead of `serde_json::Value`
+//!   trees. CPU unchanged within the noise (one thread 1.87-2.52 s before, 2.28-2.39 s
+//!   after): a lookup still compares key text; resolving a rule's property names to
+//!   interned keys when it loads would make it a pointer comparison.
 //! - 2026-12-07 (a091beb), before and after side by side, alternating runs: peak
 //!   864-879 -> 464-467 MiB; one thread (`RAYON_NUM_THREADS=1`, CPU time without the
 //!   workers' spinning) 3.17-3.19 -> 2.13-2.51 s CPU, of it system time 0.74-0.78 ->
