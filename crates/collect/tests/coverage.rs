@@ -56,7 +56,22 @@ fn scope_properties_name_the_collector_that_writes_them() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/services");
     let mut written = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap();
+        // A collector is one file, or a folder of files (ec2/) read as one text.
+        let text = if entry.path().is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(entry.path())
+                .unwrap()
+                .flatten()
+                .map(|f| f.path())
+                .collect();
+            files.sort();
+            files
+                .iter()
+                .map(|f| std::fs::read_to_string(f).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            std::fs::read_to_string(entry.path()).unwrap()
+        };
         let services = literal_services(&text);
         for (key, node) in scope_keys(&text) {
             let owner = SCOPE_PROPERTIES
