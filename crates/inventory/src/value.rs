@@ -154,8 +154,23 @@ impl Map {
         self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
     }
 
+    /// Reading is the hot path of rule evaluation. Up to 32 entries (nearly every
+    /// object) a scan that compares lengths and first bytes before the text beats a
+    /// bisection, whose every step is a call to `memcmp`.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).ok().map(|i| &self.entries[i].1)
+        if self.entries.len() > 32 {
+            return self.position(key).ok().map(|i| &self.entries[i].1);
+        }
+        let wanted = key.as_bytes();
+        let first = wanted.first().copied();
+        self.entries
+            .iter()
+            .find(|(k, _)| {
+                let k = k.as_bytes();
+                k.len() == wanted.len() && k.first().copied() == first && k == wanted
+            })
+            .map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
@@ -163,7 +178,7 @@ impl Map {
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_ok()
+        self.get(key).is_some()
     }
 
     /// Sets `key`, returning the value it replaced. Rebuilds the entries: objects are
