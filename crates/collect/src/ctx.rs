@@ -111,6 +111,24 @@ impl Ctx {
         }
     }
 
+    /// A listing whose every item becomes a resource through `add`: the shape most
+    /// collectors share. A failed listing is a gap over `types`, as with [`Ctx::list`].
+    pub async fn list_each<I, E, R, F>(
+        &self,
+        action: &'static str,
+        types: &[&str],
+        fut: F,
+        add: impl FnMut(&I),
+    ) where
+        F: Future<Output = Result<Vec<I>, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: Debug,
+    {
+        if let Some(items) = self.list(action, types, fut).await {
+            items.iter().for_each(add);
+        }
+    }
+
     /// A detail call about one resource: `Ok(Some)` the answer, `Ok(None)` when the
     /// error code is one of `absent` (the thing was looked for and is not there),
     /// `Err` otherwise, after recording a resource-level gap. The caller leaves the

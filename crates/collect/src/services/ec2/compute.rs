@@ -136,12 +136,10 @@ pub(super) async fn volumes(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(volumes) = ctx.list("ec2:DescribeVolumes", &[VOLUME], listing).await else {
-        return;
-    };
-    for volume in &volumes {
-        add_volume(ctx, volume);
-    }
+    ctx.list_each("ec2:DescribeVolumes", &[VOLUME], listing, |volume| {
+        add_volume(ctx, volume)
+    })
+    .await;
 }
 
 pub(super) fn add_volume(ctx: &Ctx, volume: &Volume) {

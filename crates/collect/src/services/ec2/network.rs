@@ -11,12 +11,8 @@ pub(super) async fn vpcs(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(vpcs) = ctx.list("ec2:DescribeVpcs", &[VPC], listing).await else {
-        return;
-    };
-    for vpc in &vpcs {
-        add_vpc(ctx, vpc);
-    }
+    ctx.list_each("ec2:DescribeVpcs", &[VPC], listing, |vpc| add_vpc(ctx, vpc))
+        .await;
 }
 
 pub(super) fn add_vpc(ctx: &Ctx, vpc: &Vpc) {
@@ -61,12 +57,10 @@ pub(super) async fn subnets(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(subnets) = ctx.list("ec2:DescribeSubnets", &[SUBNET], listing).await else {
-        return;
-    };
-    for subnet in &subnets {
-        add_subnet(ctx, subnet);
-    }
+    ctx.list_each("ec2:DescribeSubnets", &[SUBNET], listing, |subnet| {
+        add_subnet(ctx, subnet)
+    })
+    .await;
 }
 
 pub(super) fn add_subnet(ctx: &Ctx, subnet: &Subnet) {
@@ -102,15 +96,13 @@ pub(super) async fn route_tables(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(tables) = ctx
-        .list("ec2:DescribeRouteTables", &[ROUTE_TABLE], listing)
-        .await
-    else {
-        return;
-    };
-    for table in &tables {
-        add_route_table(ctx, table);
-    }
+    ctx.list_each(
+        "ec2:DescribeRouteTables",
+        &[ROUTE_TABLE],
+        listing,
+        |table| add_route_table(ctx, table),
+    )
+    .await;
 }
 
 pub(super) fn add_route_table(ctx: &Ctx, table: &RouteTable) {
@@ -194,15 +186,13 @@ pub(super) async fn internet_gateways(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(gateways) = ctx
-        .list("ec2:DescribeInternetGateways", &[INTERNET_GATEWAY], listing)
-        .await
-    else {
-        return;
-    };
-    for gateway in &gateways {
-        add_internet_gateway(ctx, gateway);
-    }
+    ctx.list_each(
+        "ec2:DescribeInternetGateways",
+        &[INTERNET_GATEWAY],
+        listing,
+        |gateway| add_internet_gateway(ctx, gateway),
+    )
+    .await;
 }
 
 pub(super) fn add_internet_gateway(ctx: &Ctx, gateway: &InternetGateway) {
@@ -233,15 +223,13 @@ pub(super) async fn nat_gateways(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(gateways) = ctx
-        .list("ec2:DescribeNatGateways", &[NAT_GATEWAY], listing)
-        .await
-    else {
-        return;
-    };
-    for gateway in &gateways {
-        add_nat_gateway(ctx, gateway);
-    }
+    ctx.list_each(
+        "ec2:DescribeNatGateways",
+        &[NAT_GATEWAY],
+        listing,
+        |gateway| add_nat_gateway(ctx, gateway),
+    )
+    .await;
 }
 
 pub(super) fn add_nat_gateway(ctx: &Ctx, gateway: &NatGateway) {
@@ -397,15 +385,10 @@ pub(super) async fn network_acls(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(acls) = ctx
-        .list("ec2:DescribeNetworkAcls", &[NETWORK_ACL], listing)
-        .await
-    else {
-        return;
-    };
-    for acl in &acls {
-        add_network_acl(ctx, acl);
-    }
+    ctx.list_each("ec2:DescribeNetworkAcls", &[NETWORK_ACL], listing, |acl| {
+        add_network_acl(ctx, acl)
+    })
+    .await;
 }
 
 pub(super) fn add_network_acl(ctx: &Ctx, acl: &NetworkAcl) {
@@ -474,12 +457,10 @@ pub(super) async fn flow_logs(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(logs) = ctx.list("ec2:DescribeFlowLogs", &[FLOW_LOG], listing).await else {
-        return;
-    };
-    for log in &logs {
-        add_flow_log(ctx, log);
-    }
+    ctx.list_each("ec2:DescribeFlowLogs", &[FLOW_LOG], listing, |log| {
+        add_flow_log(ctx, log)
+    })
+    .await;
 }
 
 pub(super) fn add_flow_log(ctx: &Ctx, log: &FlowLog) {
@@ -548,15 +529,13 @@ pub(super) async fn vpc_endpoints(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(endpoints) = ctx
-        .list("ec2:DescribeVpcEndpoints", &[VPC_ENDPOINT], listing)
-        .await
-    else {
-        return;
-    };
-    for endpoint in &endpoints {
-        add_vpc_endpoint(ctx, endpoint);
-    }
+    ctx.list_each(
+        "ec2:DescribeVpcEndpoints",
+        &[VPC_ENDPOINT],
+        listing,
+        |endpoint| add_vpc_endpoint(ctx, endpoint),
+    )
+    .await;
 }
 
 pub(super) fn add_vpc_endpoint(ctx: &Ctx, endpoint: &VpcEndpoint) {
@@ -589,15 +568,13 @@ pub(super) async fn peering_connections(ctx: &Ctx, ec2: &Client) {
         .items()
         .send()
         .try_collect();
-    let Some(peerings) = ctx
-        .list("ec2:DescribeVpcPeeringConnections", &[PEERING], listing)
-        .await
-    else {
-        return;
-    };
-    for peering in &peerings {
-        add_peering_connection(ctx, peering);
-    }
+    ctx.list_each(
+        "ec2:DescribeVpcPeeringConnections",
+        &[PEERING],
+        listing,
+        |peering| add_peering_connection(ctx, peering),
+    )
+    .await;
 }
 
 pub(super) fn add_peering_connection(ctx: &Ctx, peering: &VpcPeeringConnection) {
