@@ -431,13 +431,13 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Array(items) => {
                 Value::Array(items.into_iter().map(Value::from).collect())
             }
-            serde_json::Value::Object(map) => Value::Object(Map {
-                // serde_json's map iterates in key order, keys unique.
-                entries: map
-                    .into_iter()
+            // Sorted here rather than trusted to come sorted: serde_json's map keeps
+            // insertion order if any crate turns on its `preserve_order` feature.
+            serde_json::Value::Object(map) => Value::Object(Map::from_entries(
+                map.into_iter()
                     .map(|(k, v)| (Key::new(&k), Value::from(v)))
                     .collect(),
-            }),
+            )),
         }
     }
 }

@@ -335,6 +335,7 @@ impl EvalContext {
         settings: &crate::Settings,
     ) -> Self {
         let values = (0..inventory.len()).map(|_| OnceLock::new()).collect();
+        let settings_json = vigil_inventory::Value::from(settings.to_json());
         EvalContext {
             shared: Arc::new(Shared {
                 scan: {
@@ -348,8 +349,8 @@ impl EvalContext {
                 data: OnceLock::new(),
                 values,
                 now,
-                settings: super::convert::json_to_cel(&settings.to_json()),
-                settings_json: settings.to_json().into(),
+                settings: to_cel(&settings_json),
+                settings_json,
                 exclusions: Default::default(),
                 budget: DEFAULT_BUDGET,
                 overruns: Default::default(),
