@@ -1,0 +1,378 @@
+//! The walker's calls: operators, CEL's functions and Vigil's helpers, each taken
+//! exactly as the `cel` crate and `functions.rs` take it, or left to CEL (`None`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use cel::IdedExpr;
+use cel::common::ast::{Expr as Ast, LiteralValue};
+use vigil_inventory::Value as Json;
+
+use super::{Kind, V, Walker, equal, kind, map_entry, text};
+use crate::helpers::iam::Policy;
+use crate::helpers::net;
+
+impl<'a> Walker<'a> {
+    pub(super) fn call(
+        &mut self,
+        name: &str,
+        target: Option<&'a IdedExpr>,
+        args: &'a [IdedExpr],
+    ) -> Option<V<'a>> {
+        use cel::common::ast::operators as op;
+        match (name, target, args) {
+            (op::LOGICAL_AND, None, [a, b]) => {
+                // An error on one side is absorbed by a false on the other in CEL;
+                // here any error gives up, so the order of evaluation does not matter.
+                if !self.truth_of(a)? {
+                    return Some(V::Bool(false));
+                }
+                Some(V::Bool(self.truth_of(b)?))
+            }
+            (op::LOGICAL_OR, None, [a, b]) => {
+                if self.truth_of(a)? {
+                    return Some(V::Bool(true));
+                }
+                Some(V::Bool(self.truth_of(b)?))
+            }
+            (op::LOGICAL_NOT, None, [a]) => Some(V::Bool(!self.truth_of(a)?)),
+            (op::NOT_STRICTLY_FALSE, None, [a]) => Some(V::Bool(self.truth_of(a)?)),
+            // Only the branch the condition picks is evaluated, as in CEL.
+            (op::CONDITIONAL, None, [condition, then, otherwise]) => {
+                if self.truth_of(condition)? {
+                    self.eval(then)
+                } else {
+                    self.eval(otherwise)
+                }
+            }
+            (op::EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                equal(&a, &b).map(V::Bool)
+            }
+            (op::NOT_EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                equal(&a, &b).map(|e| V::Bool(!e))
+            }
+            (op::LESS | op::LESS_EQUALS | op::GREATER | op::GREATER_EQUALS, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                let ordering = match (kind(&a), kind(&b)) {
+                    (Kind::Int(a), Kind::Int(b)) => a.cmp(&b),
+                    (Kind::Str(a), Kind::Str(b)) => a.cmp(b),
+                    _ => return None,
+                };
+                Some(V::Bool(match name {
+                    op::LESS => ordering.is_lt(),
+                    op::LESS_EQUALS => ordering.is_le(),
+                    op::GREATER => ordering.is_gt(),
+                    _ => ordering.is_ge(),
+                }))
+            }
+            (op::IN, None, [item, within]) => {
+                let item = self.eval(item)?;
+                match self.eval(within)? {
+                    V::Tags(tags) => text(&item).map(|key| V::Bool(tags.contains_key(key))),
+                    V::Json(Json::Object(map)) => {
+                        text(&item).map(|key| V::Bool(map.contains_key(key)))
+                    }
+                    V::MapLiteral(entries) => {
+                        let key = text(&item)?;
+                        Some(V::Bool(map_entry(entries, key).is_some()))
+                    }
+                    V::Json(Json::Array(items)) => {
+                        let mut found = false;
+                        for i in items {
+                            found |= equal(&item, &V::Json(i))?;
+                        }
+                        Some(V::Bool(found))
+                    }
+                    V::Literal(items) => {
+                        let mut found = false;
+                        for i in items {
+                            let i = self.eval(i)?;
+                            found |= equal(&item, &i)?;
+                        }
+                        Some(V::Bool(found))
+                    }
+                    V::Texts(list) => {
+                        let key = text(&item)?;
+                        Some(V::Bool(list.iter().any(|s| s == key)))
+                    }
+                    V::List(list) => {
+                        let mut found = false;
+                        for i in list.iter() {
+                            found |= equal(&item, i)?;
+                        }
+                        Some(V::Bool(found))
+                    }
+                    _ => None,
+                }
+            }
+            (op::INDEX, None, [within, key]) => {
+                let (within, key) = (self.eval(within)?, self.eval(key)?);
+                let key = text(&key)?;
+                match within {
+                    V::Tags(tags) => tags.get(key).map(|v| V::Str(v)),
+                    V::Json(Json::Object(map)) => map.get(key).map(V::Json),
+                    V::MapLiteral(entries) => map_entry(entries, key),
+                    _ => None,
+                }
+            }
+            (op::ADD, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                // Lists: what `filter` (and `map`) gather, `accu + [item]`.
+                if let (Some(mut joined), Some(more)) = (self.items(&a), self.items(&b)) {
+                    joined.extend(more);
+                    return Some(V::List(Rc::new(joined)));
+                }
+                match (kind(&a), kind(&b)) {
+                    // Overflow is an error in CEL: left to it.
+                    (Kind::Int(a), Kind::Int(b)) => a.checked_add(b).map(V::Int),
+                    (Kind::Str(a), Kind::Str(b)) => {
+                        let mut joined = String::with_capacity(a.len() + b.len());
+                        joined.push_str(a);
+                        joined.push_str(b);
+                        Some(V::Text(joined.into()))
+                    }
+                    _ => None,
+                }
+            }
+            (op::SUBSTRACT, None, [a, b]) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                match (kind(&a), kind(&b)) {
+                    (Kind::Int(a), Kind::Int(b)) => a.checked_sub(b).map(V::Int),
+                    _ => None,
+                }
+            }
+            (op::NEGATE, None, [a]) => match kind(&self.eval(a)?) {
+                Kind::Int(a) => a.checked_neg().map(V::Int),
+                _ => None,
+            },
+            ("cidr_contains", None, [outer, inner]) => {
+                let (outer, inner) = (self.eval(outer)?, self.eval(inner)?);
+                net::contains(text(&outer)?, text(&inner)?)
+                    .ok()
+                    .map(V::Bool)
+            }
+            ("related" | "related_from" | "resources" | "regional", None, _) => {
+                self.graph(name, args)
+            }
+            ("size", None, [a]) | ("size", Some(a), []) => match self.eval(a)? {
+                V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
+                V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
+                V::Texts(list) => Some(V::Int(list.len() as i64)),
+                V::Resources(list) => Some(V::Int(list.len() as i64)),
+                V::List(list) => Some(V::Int(list.len() as i64)),
+                // CEL builds the list first: an item that fails fails `size`.
+                literal @ V::Literal(_) => Some(V::Int(self.items(&literal)?.len() as i64)),
+                _ => None,
+            },
+            ("startsWith" | "endsWith" | "contains", Some(target), [arg]) => {
+                let (whole, part) = (self.eval(target)?, self.eval(arg)?);
+                let (whole, part) = (text(&whole)?, text(&part)?);
+                Some(V::Bool(match name {
+                    "startsWith" => whole.starts_with(part),
+                    "endsWith" => whole.ends_with(part),
+                    _ => whole.contains(part),
+                }))
+            }
+            // CEL resolves the pattern before the text (see `native::rewrite`); both
+            // are plain reads here, so the order does not matter.
+            ("matches", Some(target), [pattern]) => {
+                let (subject, pattern) = (self.eval(target)?, self.eval(pattern)?);
+                crate::expr::native::is_match(text(&pattern)?, text(&subject)?)
+                    .ok()
+                    .map(V::Bool)
+            }
+            ("cidr_is_internet", None, [a]) => {
+                let a = self.eval(a)?;
+                is_internet(text(&a)?).ok().map(V::Bool)
+            }
+            ("opens_any_port", None, [rule, ports]) => {
+                let rule = self.eval(rule)?;
+                let (protocol, from, to) = rule_ports(&rule)?;
+                let V::Literal(items) = self.eval(ports)? else {
+                    return None;
+                };
+                let port = |i: &IdedExpr| match &i.expr {
+                    Ast::Literal(LiteralValue::Int(p)) => Some(*p.inner()),
+                    _ => None,
+                };
+                // Every port must be an int literal (else CEL words the error) before
+                // any is tried.
+                if items.iter().any(|i| port(i).is_none()) {
+                    return None;
+                }
+                Some(V::Bool(
+                    items
+                        .iter()
+                        .filter_map(port)
+                        .any(|p| net::opens_port(protocol, from, to, p)),
+                ))
+            }
+            ("opens_port", None, [rule, port]) => {
+                let rule = self.eval(rule)?;
+                let (protocol, from, to) = rule_ports(&rule)?;
+                let Kind::Int(port) = kind(&self.eval(port)?) else {
+                    return None;
+                };
+                Some(V::Bool(net::opens_port(protocol, from, to, port)))
+            }
+            // As the helper registered for CEL: always true, and when `when` is true a
+            // failure of this evaluation is reported at `level` at least.
+            ("raise_severity", None, [level, when]) => {
+                let level = self.eval(level)?;
+                let level: crate::Severity =
+                    serde_json::from_value(serde_json::Value::String(text(&level)?.to_owned()))
+                        .ok()?;
+                if matches!(kind(&self.eval(when)?), Kind::Bool(true)) {
+                    crate::expr::functions::raise_to(level);
+                }
+                Some(V::Bool(true))
+            }
+            ("admin_escalation" | "role_privileged" | "internet_reachable", None, [subject]) => {
+                let shared = self.shared?;
+                let idx = self.resource_arg(subject)?;
+                let answer = match name {
+                    "admin_escalation" => crate::expr::escalation::admin_escalation_of(shared, idx),
+                    "role_privileged" => crate::expr::attack::role_privileged_of(shared, idx),
+                    _ => crate::expr::attack::internet_reachable_of(shared, idx),
+                };
+                answer.ok().map(V::Cel)
+            }
+            ("days_since", None, [a]) => {
+                let a = self.eval(a)?;
+                crate::expr::functions::days_since_text(self.now, text(&a)?).map(V::Int)
+            }
+            (
+                "policy_is_admin" | "policy_is_public" | "policy_denies_insecure_transport",
+                None,
+                [document],
+            ) => {
+                let policy = self.policy(document)?;
+                Some(V::Bool(match name {
+                    "policy_is_admin" => policy.is_admin(),
+                    "policy_is_public" => policy.is_public(),
+                    _ => policy.denies_insecure_transport(),
+                }))
+            }
+            ("policy_denies" | "policy_has_condition", None, [document, what]) => {
+                let policy = self.policy(document)?;
+                let what = self.eval(what)?;
+                let what = text(&what)?;
+                Some(V::Bool(if name == "policy_denies" {
+                    policy.denies(what)
+                } else {
+                    policy.has_condition_key(what)
+                }))
+            }
+            ("policy_allows", None, [document, action, resource]) => {
+                let policy = self.policy(document)?;
+                let (action, resource) = (self.eval(action)?, self.eval(resource)?);
+                Some(V::Bool(policy.allows(text(&action)?, text(&resource)?)))
+            }
+            ("policy_principals", None, [document]) => {
+                let policy = self.policy(document)?;
+                Some(V::Texts(policy.allowed_principals().into()))
+            }
+            ("policy_principals_without", None, [document, kind_of, key]) => {
+                let policy = self.policy(document)?;
+                let (kind_of, key) = (self.eval(kind_of)?, self.eval(key)?);
+                Some(V::Texts(
+                    policy
+                        .principals_without(text(&kind_of)?, text(&key)?)
+                        .into(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The items of a list literal (each evaluated, as CEL builds it) or of a list
+    /// built here; `None` for anything else.
+    fn items(&mut self, list: &V<'a>) -> Option<Vec<V<'a>>> {
+        match list {
+            V::Literal(items) => items.iter().map(|i| self.eval(i)).collect(),
+            V::List(list) => Some(list.to_vec()),
+            _ => None,
+        }
+    }
+
+    /// A policy document read from the resource (an object, or JSON text), parsed as
+    /// the policy helpers parse it; `None` (CEL words the error) for anything else.
+    fn policy(&mut self, document: &'a IdedExpr) -> Option<Policy> {
+        match self.eval(document)? {
+            V::Json(json @ (Json::Object(_) | Json::String(_))) => Policy::from_value(json).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// How many distinct blocks each thread remembers.
+const MAX_BLOCKS: usize = 4096;
+
+thread_local! {
+    /// `cidr_is_internet` by text: security-group rules test the same few blocks on
+    /// every ingress entry, and parsing one costs more than looking it up.
+    static INTERNET: RefCell<HashMap<Box<str>, Result<bool, String>, Fnv>> =
+        RefCell::new(HashMap::default());
+}
+
+/// FNV-1a: the blocks are short strings from our own inventory, where SipHash's
+/// resistance to chosen keys buys nothing and costs more than the lookup it guards.
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
+#[derive(Debug)]
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// [`net::is_internet`], remembered per thread.
+pub(crate) fn is_internet(text: &str) -> Result<bool, String> {
+    // The two blocks that are the whole internet, by far the commonest answer yes,
+    // need neither the parse nor the cache's hash.
+    if text == "0.0.0.0/0" || text == "::/0" {
+        return Ok(true);
+    }
+    INTERNET.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(known) = cache.get(text) {
+            return known.clone();
+        }
+        if cache.len() >= MAX_BLOCKS {
+            cache.clear();
+        }
+        let answer = net::is_internet(text);
+        cache.insert(text.into(), answer.clone());
+        answer
+    })
+}
+
+/// A security-group or NACL rule's protocol (a string) and port range, read as the
+/// `opens_port` helper reads them; other shapes are left to CEL.
+fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Option<i64>)> {
+    let V::Json(Json::Object(map)) = rule else {
+        return None;
+    };
+    let protocol = map.get("protocol")?.as_str()?;
+    let port = |key| match map.get(key) {
+        Some(Json::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    Some((protocol, port("from_port"), port("to_port")))
+}
