@@ -302,7 +302,7 @@ fn run<'p, 'q, 'v>(
     by_cel: &mut usize,
 ) -> Result<bool, String> {
     if !plain && let Some(decided) = expr.decide(here) {
-        return Ok(decided);
+        return decided.map_err(reason);
     }
     *by_cel += 1;
     let scope = scope.get_or_insert_with(|| {
@@ -318,8 +318,15 @@ fn run_in(expr: &Expr, scope: &cel::Context, plain: bool) -> Result<bool, String
     match expr.execute(scope, plain) {
         Ok(Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("condition returned {other:?}, not a bool")),
-        Err(ExecutionError::NoSuchKey(key)) => Err(format!("property `{key}` was not collected")),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(reason(e)),
+    }
+}
+
+/// An evaluation error as a finding states it.
+fn reason(error: ExecutionError) -> String {
+    match error {
+        ExecutionError::NoSuchKey(key) => format!("property `{key}` was not collected"),
+        e => e.to_string(),
     }
 }
 

@@ -270,8 +270,12 @@ pub(crate) fn role_privileged_of(s: &Shared, idx: ResourceIdx) -> Result<Value, 
 }
 
 pub(super) fn modifiable_by(s: &Shared, a: &[Value]) -> Result<Value, ExecutionError> {
+    modifiable_by_of(s, subject(s, a, "modifiable_by")?)
+}
+
+/// `modifiable_by` of the resource at `idx`: the direct walker asks by index.
+pub(crate) fn modifiable_by_of(s: &Shared, idx: ResourceIdx) -> Result<Value, ExecutionError> {
     const F: &str = "modifiable_by";
-    let idx = subject(s, a, F)?;
     let r = s.inventory.resource(idx);
     if !matches!(
         r.resource_type.as_str(),

@@ -289,13 +289,13 @@ mod tests {
             decide(
                 "!admin_escalation(resource).is_admin && !admin_escalation(resource).is_admin_conditional"
             ),
-            Some(true)
+            Some(Ok(true))
         );
         assert_eq!(
             decide(
                 r#"raise_severity("critical", !admin_escalation(resource).active_access_key) && admin_escalation(resource).path == null"#
             ),
-            Some(false)
+            Some(Ok(false))
         );
         assert_eq!(take_raised(), Some(crate::Severity::Critical));
         let facts: Vec<String> = take_facts().into_iter().map(|(n, _)| n).collect();
@@ -308,15 +308,38 @@ mod tests {
         );
         assert_eq!(raised(), None);
         assert!(take_facts().is_empty());
-        // The reach helpers on a user are errors: CEL's to word.
-        assert_eq!(decide("role_privileged(resource)"), None);
-        assert_eq!(decide("internet_reachable(resource)"), None);
+        // The reach helpers on a user fail: the walker gives the error CEL gives, and
+        // CEL's `||` absorbs it when the other side is true, whichever side it is on.
+        for source in [
+            "role_privileged(resource)",
+            "!internet_reachable(resource)",
+            "!role_privileged(resource) || internet_reachable(resource)",
+            "true && role_privileged(resource)",
+            "role_privileged(resource) || false",
+        ] {
+            let expr = crate::expr::Expr::compile(source).unwrap();
+            let by_cel = crate::eval::evaluate_expr(&ctx, &expr, 0);
+            let walked = decide(source).map(|r| r.map_err(|e| e.to_string()));
+            assert!(
+                by_cel.as_ref().is_err_and(
+                    |e| e.contains("role_privileged") || e.contains("internet_reachable")
+                ),
+                "{source}: {by_cel:?}"
+            );
+            assert_eq!(walked, Some(by_cel), "{source}");
+        }
+        assert_eq!(decide("role_privileged(resource) || true"), Some(Ok(true)));
+        assert_eq!(
+            decide("!internet_reachable(resource) && false"),
+            Some(Ok(false))
+        );
+        assert_eq!(decide("true || role_privileged(resource)"), Some(Ok(true)));
         // Without the helpers' shared state (the walker alone), CEL decides.
         let alone = Scope {
             shared: None,
             ..scope
         };
         let program = cel::Program::compile("admin_escalation(resource).is_admin").unwrap();
-        assert_eq!(evaluate(program.expression(), alone), None);
+        assert!(evaluate(program.expression(), alone).is_none());
     }
 }

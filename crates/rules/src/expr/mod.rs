@@ -109,7 +109,10 @@ impl Expr {
 
     /// The condition's value over `resource` read straight from its JSON, when that
     /// is plainly what CEL would say; `None` when CEL must run (see [`direct`]).
-    pub(crate) fn decide(&self, scope: direct::Scope<'_>) -> Option<bool> {
+    pub(crate) fn decide(
+        &self,
+        scope: direct::Scope<'_>,
+    ) -> Option<Result<bool, cel::ExecutionError>> {
         direct::evaluate(self.program.expression(), scope)
     }
 

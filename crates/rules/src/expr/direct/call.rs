@@ -13,6 +13,13 @@ use super::{Kind, V, Walker, equal, kind, map_entry, text};
 use crate::helpers::iam::Policy;
 use crate::helpers::net;
 
+/// A condition's value as CEL's `&&`, `||` and `!` see it.
+pub(super) enum Side {
+    Held(bool),
+    /// A helper failed with this error.
+    Failed(cel::ExecutionError),
+}
+
 impl<'a> Walker<'a> {
     pub(super) fn call(
         &mut self,
@@ -22,20 +29,15 @@ impl<'a> Walker<'a> {
     ) -> Option<V<'a>> {
         use cel::common::ast::operators as op;
         match (name, target, args) {
-            (op::LOGICAL_AND, None, [a, b]) => {
-                // An error on one side is absorbed by a false on the other in CEL;
-                // here any error gives up, so the order of evaluation does not matter.
-                if !self.truth_of(a)? {
-                    return Some(V::Bool(false));
-                }
-                Some(V::Bool(self.truth_of(b)?))
-            }
-            (op::LOGICAL_OR, None, [a, b]) => {
-                if self.truth_of(a)? {
-                    return Some(V::Bool(true));
-                }
-                Some(V::Bool(self.truth_of(b)?))
-            }
+            // Inside an expression, a helper's error is CEL's to word.
+            (op::LOGICAL_AND, None, [a, b]) => match self.either(a, b, false)? {
+                Side::Held(b) => Some(V::Bool(b)),
+                Side::Failed(_) => None,
+            },
+            (op::LOGICAL_OR, None, [a, b]) => match self.either(a, b, true)? {
+                Side::Held(b) => Some(V::Bool(b)),
+                Side::Failed(_) => None,
+            },
             (op::LOGICAL_NOT, None, [a]) => Some(V::Bool(!self.truth_of(a)?)),
             (op::NOT_STRICTLY_FALSE, None, [a]) => Some(V::Bool(self.truth_of(a)?)),
             // Only the branch the condition picks is evaluated, as in CEL.
@@ -158,6 +160,7 @@ impl<'a> Walker<'a> {
                 self.graph(name, args)
             }
             ("size", None, [a]) | ("size", Some(a), []) => match self.eval(a)? {
+                V::Cel(cel::Value::List(items)) => Some(V::Int(items.len() as i64)),
                 V::Json(Json::Array(items)) => Some(V::Int(items.len() as i64)),
                 V::Json(Json::Object(map)) => Some(V::Int(map.len() as i64)),
                 V::Texts(list) => Some(V::Int(list.len() as i64)),
@@ -230,15 +233,49 @@ impl<'a> Walker<'a> {
                 }
                 Some(V::Bool(true))
             }
-            ("admin_escalation" | "role_privileged" | "internet_reachable", None, [subject]) => {
-                let shared = self.shared?;
-                let idx = self.resource_arg(subject)?;
-                let answer = match name {
-                    "admin_escalation" => crate::expr::escalation::admin_escalation_of(shared, idx),
-                    "role_privileged" => crate::expr::attack::role_privileged_of(shared, idx),
-                    _ => crate::expr::attack::internet_reachable_of(shared, idx),
+            (
+                "admin_escalation" | "role_privileged" | "internet_reachable" | "modifiable_by",
+                None,
+                [subject],
+            ) => self.helper(name, subject)?.ok().map(V::Cel),
+            // `type(x)`: the type's name, as CEL gives it for a value converted from
+            // JSON (`convert.rs`: a number that fits an i64 is an int, any other a double).
+            ("type", None, [a]) => {
+                let a = self.eval(a)?;
+                let name = match &a {
+                    V::Json(json) => match json {
+                        Json::Null => "null_type",
+                        Json::Bool(_) => "bool",
+                        Json::Number(n) if n.as_i64().is_some() => "int",
+                        Json::Number(_) => "double",
+                        Json::String(_) => "string",
+                        Json::Array(_) => "list",
+                        Json::Object(_) => "map",
+                    },
+                    V::Null => "null_type",
+                    V::Bool(_) => "bool",
+                    V::Int(_) => "int",
+                    V::Str(_) | V::Text(_) | V::TextAt(..) => "string",
+                    // CEL builds the list first: an item that fails fails `type`.
+                    V::Literal(_) => {
+                        self.items(&a)?;
+                        "list"
+                    }
+                    V::Texts(_) | V::Resources(_) | V::List(_) => "list",
+                    V::MapLiteral(_) => "map",
+                    _ => return None,
                 };
-                answer.ok().map(V::Cel)
+                Some(V::Type(name))
+            }
+            // `string(x)` of a string, an int or a bool (doubles are CEL's to format).
+            ("string", None, [a]) => {
+                let a = self.eval(a)?;
+                match kind(&a) {
+                    Kind::Str(_) => Some(a),
+                    Kind::Int(i) => Some(V::Text(i.to_string().into())),
+                    Kind::Bool(b) => Some(V::Str(if b { "true" } else { "false" })),
+                    _ => None,
+                }
             }
             ("days_since", None, [a]) => {
                 let a = self.eval(a)?;
@@ -288,6 +325,73 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A graph helper that takes the resource alone, as CEL calls it.
+    fn helper(
+        &mut self,
+        name: &str,
+        subject: &'a IdedExpr,
+    ) -> Option<Result<cel::Value, cel::ExecutionError>> {
+        let shared = self.shared?;
+        let idx = self.resource_arg(subject)?;
+        Some(match name {
+            "admin_escalation" => crate::expr::escalation::admin_escalation_of(shared, idx),
+            "role_privileged" => crate::expr::attack::role_privileged_of(shared, idx),
+            "internet_reachable" => crate::expr::attack::internet_reachable_of(shared, idx),
+            "modifiable_by" => crate::expr::attack::modifiable_by_of(shared, idx),
+            _ => return None,
+        })
+    }
+
+    /// A condition's logical frame (`&&`, `||`, `!`) over its leaves, with a helper's
+    /// failure carried as CEL's interpreter carries it: `!` passes an error on,
+    /// `a || b` is true when either side is true whatever the other's error, and
+    /// otherwise the left error, else the right one (`&&` alike, with false). A leaf
+    /// fails here only when it is `role_privileged(x)` or `internet_reachable(x)` and
+    /// the helper — the one CEL calls, recording the same evidence — failed; any other
+    /// failure gives up (`None`), and CEL words it.
+    pub(super) fn side(&mut self, node: &'a IdedExpr) -> Option<Side> {
+        use cel::common::ast::operators as op;
+        if let Ast::Call(call) = &node.expr
+            && call.target.is_none()
+        {
+            match (call.func_name.as_str(), call.args.as_slice()) {
+                (op::LOGICAL_OR, [a, b]) => return self.either(a, b, true),
+                (op::LOGICAL_AND, [a, b]) => return self.either(a, b, false),
+                (op::LOGICAL_NOT, [a]) => {
+                    return Some(match self.side(a)? {
+                        Side::Held(b) => Side::Held(!b),
+                        failed => failed,
+                    });
+                }
+                (name @ ("role_privileged" | "internet_reachable"), [subject]) => {
+                    return match self.helper(name, subject)? {
+                        Ok(cel::Value::Bool(b)) => Some(Side::Held(b)),
+                        Ok(_) => None,
+                        Err(error) => Some(Side::Failed(error)),
+                    };
+                }
+                _ => {}
+            }
+        }
+        self.truth_of(node).map(Side::Held)
+    }
+
+    /// `a || b` when `absorbing` (a true side decides), `a && b` otherwise, as the
+    /// `cel` crate evaluates them: the left side, then the right one unless the left
+    /// decided; with an error on the left and a right side that does not decide, the
+    /// left error; an error on the right is the result as it stands.
+    fn either(&mut self, a: &'a IdedExpr, b: &'a IdedExpr, absorbing: bool) -> Option<Side> {
+        match self.side(a)? {
+            Side::Held(left) if left == absorbing => Some(Side::Held(absorbing)),
+            Side::Held(_) => self.side(b),
+            Side::Failed(left) => match self.side(b)? {
+                Side::Held(right) if right == absorbing => Some(Side::Held(absorbing)),
+                Side::Held(_) => Some(Side::Failed(left)),
+                failed => Some(failed),
+            },
+        }
+    }
+
     /// The items of a list literal (each evaluated, as CEL builds it) or of a list
     /// built here; `None` for anything else.
     fn items(&mut self, list: &V<'a>) -> Option<Vec<V<'a>>> {
@@ -300,12 +404,47 @@ impl<'a> Walker<'a> {
 
     /// A policy document read from the resource (an object, or JSON text), parsed as
     /// the policy helpers parse it; `None` (CEL words the error) for anything else.
-    fn policy(&mut self, document: &'a IdedExpr) -> Option<Policy> {
-        match self.eval(document)? {
-            V::Json(json @ (Json::Object(_) | Json::String(_))) => Policy::from_value(json).ok(),
-            _ => None,
-        }
+    fn policy(&mut self, document: &'a IdedExpr) -> Option<Rc<Policy>> {
+        let V::Json(json @ (Json::Object(_) | Json::String(_))) = self.eval(document)? else {
+            return None;
+        };
+        let parse = || Policy::from_value(json).ok().map(Rc::new);
+        let Some(shared) = self.shared else {
+            return parse();
+        };
+        // The document lies in the scan's inventory, which does not change while the
+        // scan is evaluated: its address names it within the scan.
+        let at = std::ptr::from_ref(json) as usize;
+        POLICIES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.scan != shared.scan || cache.subject != self.subject {
+                cache.scan = shared.scan;
+                cache.subject = self.subject;
+                cache.parsed.clear();
+            }
+            if let Some((_, policy)) = cache.parsed.iter().find(|(a, _)| *a == at) {
+                return Some(Rc::clone(policy));
+            }
+            let policy = parse()?;
+            cache.parsed.push((at, Rc::clone(&policy)));
+            Some(policy)
+        })
     }
+}
+
+thread_local! {
+    /// The policies parsed for the resource being evaluated: the rules of a type read
+    /// the same documents (a dozen rules read a role's trust policy), and parsing one
+    /// cost more than the rule's check. Kept for one resource of one scan.
+    static POLICIES: RefCell<Policies> = RefCell::new(Policies::default());
+}
+
+#[derive(Default)]
+struct Policies {
+    scan: u64,
+    subject: vigil_inventory::ResourceIdx,
+    /// By the address of the document in the inventory.
+    parsed: Vec<(usize, Rc<Policy>)>,
 }
 
 /// How many distinct blocks each thread remembers.

@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use vigil_inventory::Value as Json;
 use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
-
 /// A value met while walking: borrowed from the resource or the expression, or made
 /// here (a concatenation, a helper's list of strings) and shared by count.
 #[derive(Clone)]
@@ -54,6 +53,9 @@ enum V<'a> {
     /// A value a helper answered in CEL's terms (`admin_escalation`'s map, and what
     /// is read from it).
     Cel(cel::Value),
+    /// What `type(x)` returns: CEL's name of the type (`list`, `string`, ...), by
+    /// which CEL compares two types.
+    Type(&'static str),
 }
 
 /// What a value is, once JSON numbers are read as CEL reads them.
@@ -101,7 +103,8 @@ fn kind<'b>(v: &'b V<'_>) -> Kind<'b> {
         | V::Texts(_)
         | V::Res(_)
         | V::Resources(_)
-        | V::List(_) => Kind::Other,
+        | V::List(_)
+        | V::Type(_) => Kind::Other,
     }
 }
 
@@ -127,12 +130,16 @@ pub(crate) struct Scope<'a> {
     pub(crate) shared: Option<&'a crate::expr::functions::Shared>,
 }
 
-/// Evaluates `expr` over the scope's subject; `None` when CEL must decide.
+/// Evaluates `expr` over the scope's subject: its value, or the error CEL would give
+/// when a graph helper failed (see `Walker::side`); `None` when CEL must decide.
 ///
 /// The graph helpers record the resources they return as evidence; when the walker
 /// gives up after calling one, that record is put back as it was, so that CEL, which
 /// then runs, records exactly what it would have alone.
-pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
+pub(crate) fn evaluate(
+    expr: &IdedExpr,
+    scope: Scope<'_>,
+) -> Option<Result<bool, cel::ExecutionError>> {
     let mut walker = Walker {
         resource: scope.inventory.resource(scope.subject),
         inventory: scope.inventory,
@@ -145,7 +152,10 @@ pub(crate) fn evaluate(expr: &IdedExpr, scope: Scope<'_>) -> Option<bool> {
     let touched = crate::expr::functions::touched_len();
     let raised = crate::expr::functions::raised();
     let facts = crate::expr::functions::facts_now();
-    let decided = walker.eval(expr).and_then(|v| truth(&v));
+    let decided = walker.side(expr).map(|side| match side {
+        Side::Held(b) => Ok(b),
+        Side::Failed(error) => Err(error),
+    });
     if decided.is_none() {
         crate::expr::functions::untouch_to(touched);
         crate::expr::functions::set_raised(raised);
@@ -427,7 +437,6 @@ impl<'a> Walker<'a> {
     fn truth_of(&mut self, node: &'a IdedExpr) -> Option<bool> {
         truth(&self.eval(node)?)
     }
-
 }
 
 /// `exists` (`true`) or `all` (`false`) with its predicate, when the comprehension is
@@ -538,7 +547,6 @@ fn map_entry<'a>(entries: &'a [cel::common::ast::IdedEntryExpr], key: &str) -> O
     })
 }
 
-
 #[inline]
 fn truth(v: &V<'_>) -> Option<bool> {
     match kind(v) {
@@ -551,6 +559,9 @@ fn truth(v: &V<'_>) -> Option<bool> {
 /// is false); lists, maps and mixed numbers are left to CEL.
 #[inline]
 fn equal(a: &V<'_>, b: &V<'_>) -> Option<bool> {
+    if let (V::Type(a), V::Type(b)) = (a, b) {
+        return Some(a == b);
+    }
     match (kind(a), kind(b)) {
         (Kind::Null, Kind::Null) => Some(true),
         (Kind::Bool(a), Kind::Bool(b)) => Some(a == b),
@@ -577,6 +588,7 @@ fn is_container(v: &V<'_>) -> bool {
 }
 
 mod call;
+use call::Side;
 #[cfg(test)]
 mod tests;
 

@@ -14,7 +14,8 @@ fn both(source: &str, properties: serde_json::Value) -> (Option<bool>, Result<bo
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         shared: None,
     };
-    let direct = evaluate(program.expression(), scope);
+    // No helper runs without their shared state, so none fails.
+    let direct = evaluate(program.expression(), scope).map(|r| r.expect("no helper failure"));
     let env = std::sync::Arc::new(cel::Env::stdlib());
     let mut root = cel::Context::with_env(env);
     root.add_variable_from_value(
@@ -87,6 +88,16 @@ fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
         "properties.l.exists(i, i == 1 || properties.missing == 1)",
         "!properties.l.all(i, i == 2 && properties.missing == 1)",
         "[].exists(i, i == 1) == false && [].all(i, i == 1)",
+        // `type` as CEL names types, for values read from JSON and literals.
+        "type(properties.l) == type([]) && type(properties.a) != type([])",
+        r#"(type(properties.a) == type([]) ? properties.a : [properties.a]).all(s, s == "x")"#,
+        "(type(properties.l) == type([]) ? properties.l : [properties.l]).exists(i, i == 2)",
+        "type(properties.n) == type(1) && type(properties.d) != type(1) && type(properties.z) == type(null)",
+        r#"type(properties.m) == type({"k": 1}) && type(properties.m.k) == type(true) && type("a") == type(properties.a)"#,
+        "type(properties.d) == type(properties.d) && type(properties.m) != type(properties.l)",
+        // `string` of a string, an int and a bool.
+        r#"string(properties.n) == "3" && string(properties.a) == "x" && string(properties.m.k) == "true""#,
+        r#"string(properties.n) in ["-1", "3"] && !(string(false) in ["true"])"#,
     ] {
         let (direct, cel) = both(source, p.clone());
         match direct {
@@ -106,6 +117,9 @@ fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
         "properties.l + [3] == [1, 2, 3]",
         "9223372036854775807 + properties.n > 0",
         "size([1, properties.missing]) == 2",
+        r#"string(properties.d) == "1.5""#,
+        "type([properties.missing]) == type([])",
+        "type(properties.missing) == type(1)",
     ] {
         assert_eq!(both(source, p.clone()).0, None, "{source}");
     }
