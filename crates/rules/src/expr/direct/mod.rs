@@ -243,105 +243,114 @@ impl<'a> Walker<'a> {
         match &node.expr {
             Ast::Literal(literal) => literal_value(literal),
             Ast::Ident(name) => self.ident(name),
-            Ast::Select(select) => {
-                let operand = self.eval(&select.operand)?;
-                let field = select.field.as_str();
-                match operand {
-                    V::Json(Json::Object(map)) => {
-                        let found = map.get(field);
-                        if select.test {
-                            Some(V::Bool(found.is_some()))
-                        } else {
-                            found.map(V::Json)
-                        }
-                    }
-                    V::Cel(cel::Value::Map(map)) if !select.test => {
-                        // A missing key is CEL's error to word.
-                        map.get(&cel::objects::Key::from(field))
-                            .cloned()
-                            .map(V::Cel)
-                    }
-                    V::Subject if !select.test => self.subject_field(field),
-                    V::Res(idx) if !select.test => {
-                        let r = self.inventory.resource(idx);
-                        if field == "properties" {
-                            Some(V::Json(&r.properties))
-                        } else {
-                            resource_field(r, field)
-                        }
-                    }
-                    _ => None,
-                }
-            }
+            Ast::Select(select) => self.select(select),
             Ast::List(list) if list.optional_indices.is_empty() => Some(V::Literal(&list.elements)),
             Ast::Map(map) => map_literal(&map.entries),
             Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
-            Ast::Comprehension(c) => {
-                if c.iter_var2.is_some() {
-                    return None;
+            Ast::Comprehension(c) => self.comprehension(c),
+            _ => None,
+        }
+    }
+
+    /// `operand.field`, and `has(operand.field)`. Kept out of `eval`, as is
+    /// `comprehension`, so that `eval`, entered at every node, stays small.
+    #[inline(never)]
+    fn select(&mut self, select: &'a cel::common::ast::SelectExpr) -> Option<V<'a>> {
+        let operand = self.eval(&select.operand)?;
+        let field = select.field.as_str();
+        match operand {
+            V::Json(Json::Object(map)) => {
+                let found = map.get(field);
+                if select.test {
+                    Some(V::Bool(found.is_some()))
+                } else {
+                    found.map(V::Json)
                 }
-                let range = self.eval(&c.iter_range)?;
-                // A list read from the resource is walked where it lies; a literal is
-                // evaluated whole first, as CEL does (an error in any item is CEL's).
-                let listed: Vec<V<'a>>;
-                let items: &mut dyn Iterator<Item = V<'a>> = match range {
-                    V::Json(Json::Array(items)) => &mut items.iter().map(V::Json),
-                    V::Literal(items) => {
-                        listed = items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?;
-                        &mut listed.iter().cloned()
-                    }
-                    V::Texts(list) => {
-                        listed = (0..list.len())
-                            .map(|i| V::TextAt(Rc::clone(&list), i))
-                            .collect();
-                        &mut listed.iter().cloned()
-                    }
-                    V::Resources(list) => {
-                        listed = list.iter().map(|&idx| V::Res(idx)).collect();
-                        &mut listed.iter().cloned()
-                    }
-                    V::List(list) => {
-                        listed = list.to_vec();
-                        &mut listed.iter().cloned()
-                    }
-                    _ => return None,
-                };
-                let depth = self.bound.len();
-                // `exists` and `all` as the parser expands them: the predicate alone
-                // decides each step, and the first item that settles the answer ends
-                // the loop, as CEL's loop condition ends it.
-                if let Some((exists, predicate)) = quantifier(c) {
-                    for item in items {
-                        self.bound.push((c.iter_var.as_str(), item));
-                        let held = self.truth_of(predicate);
-                        self.bound.truncate(depth);
-                        if held? == exists {
-                            return Some(V::Bool(exists));
-                        }
-                    }
-                    return Some(V::Bool(!exists));
+            }
+            V::Cel(cel::Value::Map(map)) if !select.test => {
+                // A missing key is CEL's error to word.
+                map.get(&cel::objects::Key::from(field))
+                    .cloned()
+                    .map(V::Cel)
+            }
+            V::Subject if !select.test => self.subject_field(field),
+            V::Res(idx) if !select.test => {
+                let r = self.inventory.resource(idx);
+                if field == "properties" {
+                    Some(V::Json(&r.properties))
+                } else {
+                    resource_field(r, field)
                 }
-                let mut accu = self.eval(&c.accu_init)?;
-                for item in items {
-                    self.bound.push((c.accu_var.as_str(), accu.clone()));
-                    let go_on = self.eval(&c.loop_cond);
-                    self.bound.truncate(depth);
-                    if !truth(&go_on?)? {
-                        break;
-                    }
-                    self.bound.push((c.accu_var.as_str(), accu));
-                    self.bound.push((c.iter_var.as_str(), item));
-                    let next = self.eval(&c.loop_step);
-                    self.bound.truncate(depth);
-                    accu = next?;
-                }
-                self.bound.push((c.accu_var.as_str(), accu));
-                let result = self.eval(&c.result);
-                self.bound.truncate(depth);
-                result
             }
             _ => None,
         }
+    }
+
+    /// A comprehension: `exists` and `all` as short loops, any other the general way.
+    #[inline(never)]
+    fn comprehension(&mut self, c: &'a cel::common::ast::ComprehensionExpr) -> Option<V<'a>> {
+        if c.iter_var2.is_some() {
+            return None;
+        }
+        let range = self.eval(&c.iter_range)?;
+        // A list read from the resource is walked where it lies; a literal is
+        // evaluated whole first, as CEL does (an error in any item is CEL's).
+        let listed: Vec<V<'a>>;
+        let items: &mut dyn Iterator<Item = V<'a>> = match range {
+            V::Json(Json::Array(items)) => &mut items.iter().map(V::Json),
+            V::Literal(items) => {
+                listed = items.iter().map(|i| self.eval(i)).collect::<Option<_>>()?;
+                &mut listed.iter().cloned()
+            }
+            V::Texts(list) => {
+                listed = (0..list.len())
+                    .map(|i| V::TextAt(Rc::clone(&list), i))
+                    .collect();
+                &mut listed.iter().cloned()
+            }
+            V::Resources(list) => {
+                listed = list.iter().map(|&idx| V::Res(idx)).collect();
+                &mut listed.iter().cloned()
+            }
+            V::List(list) => {
+                listed = list.to_vec();
+                &mut listed.iter().cloned()
+            }
+            _ => return None,
+        };
+        let depth = self.bound.len();
+        // `exists` and `all` as the parser expands them: the predicate alone
+        // decides each step, and the first item that settles the answer ends
+        // the loop, as CEL's loop condition ends it.
+        if let Some((exists, predicate)) = quantifier(c) {
+            for item in items {
+                self.bound.push((c.iter_var.as_str(), item));
+                let held = self.truth_of(predicate);
+                self.bound.truncate(depth);
+                if held? == exists {
+                    return Some(V::Bool(exists));
+                }
+            }
+            return Some(V::Bool(!exists));
+        }
+        let mut accu = self.eval(&c.accu_init)?;
+        for item in items {
+            self.bound.push((c.accu_var.as_str(), accu.clone()));
+            let go_on = self.eval(&c.loop_cond);
+            self.bound.truncate(depth);
+            if !truth(&go_on?)? {
+                break;
+            }
+            self.bound.push((c.accu_var.as_str(), accu));
+            self.bound.push((c.iter_var.as_str(), item));
+            let next = self.eval(&c.loop_step);
+            self.bound.truncate(depth);
+            accu = next?;
+        }
+        self.bound.push((c.accu_var.as_str(), accu));
+        let result = self.eval(&c.result);
+        self.bound.truncate(depth);
+        result
     }
 
     fn ident(&self, name: &str) -> Option<V<'a>> {
