@@ -283,7 +283,8 @@ mod tests {
         let decide = |source: &str| {
             reset_touched();
             let program = cel::Program::compile(source).unwrap();
-            evaluate(program.expression(), scope)
+            let plans = crate::expr::direct::Plans::compile(program.expression());
+            evaluate(program.expression(), &plans, scope)
         };
         assert_eq!(
             decide(
@@ -340,6 +341,7 @@ mod tests {
             ..scope
         };
         let program = cel::Program::compile("admin_escalation(resource).is_admin").unwrap();
-        assert!(evaluate(program.expression(), alone).is_none());
+        let plans = crate::expr::direct::Plans::compile(program.expression());
+        assert!(evaluate(program.expression(), &plans, alone).is_none());
     }
 }

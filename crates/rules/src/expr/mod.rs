@@ -63,6 +63,9 @@ pub struct Expr {
     /// The program as the fast path runs it (see [`native`]): the same meaning, with
     /// the dear standard functions swapped for cached ones.
     fast: IdedExpr,
+    /// The predicates of its `exists` and `all` compiled to native checks, for the
+    /// direct walker (see `direct/pred.rs`).
+    plans: direct::Plans,
     source: String,
 }
 
@@ -92,6 +95,7 @@ impl Expr {
         })?;
         let expr = Expr {
             fast: native::rewrite(program.expression()),
+            plans: direct::Plans::compile(program.expression()),
             program,
             source: source.to_owned(),
         };
@@ -113,7 +117,7 @@ impl Expr {
         &self,
         scope: direct::Scope<'_>,
     ) -> Option<Result<bool, cel::ExecutionError>> {
-        direct::evaluate(self.program.expression(), scope)
+        direct::evaluate(self.program.expression(), &self.plans, scope)
     }
 
     /// Runs the condition in `scope`, on the fast path unless `plain`.

@@ -521,7 +521,7 @@ pub(crate) fn is_internet(text: &str) -> Result<bool, String> {
 }
 
 /// [`net::contains`], from the blocks remembered.
-fn contains(outer: &str, inner: &str) -> Result<bool, String> {
+pub(super) fn contains(outer: &str, inner: &str) -> Result<bool, String> {
     let outer = block(outer)?;
     let inner = block(inner)?;
     Ok(outer.contains(&inner))
@@ -529,7 +529,7 @@ fn contains(outer: &str, inner: &str) -> Result<bool, String> {
 
 /// A security-group or NACL rule's protocol (a string) and port range, read as the
 /// `opens_port` helper reads them; other shapes are left to CEL.
-fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Option<i64>)> {
+pub(super) fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Option<i64>)> {
     let V::Json(Json::Object(map)) = rule else {
         return None;
     };

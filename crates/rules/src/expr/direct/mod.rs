@@ -138,9 +138,11 @@ pub(crate) struct Scope<'a> {
 /// then runs, records exactly what it would have alone.
 pub(crate) fn evaluate(
     expr: &IdedExpr,
+    plans: &Plans,
     scope: Scope<'_>,
 ) -> Option<Result<bool, cel::ExecutionError>> {
     let mut walker = Walker {
+        plans,
         resource: scope.inventory.resource(scope.subject),
         inventory: scope.inventory,
         subject: scope.subject,
@@ -165,6 +167,8 @@ pub(crate) fn evaluate(
 }
 
 struct Walker<'a> {
+    /// The expression's compiled predicates.
+    plans: &'a Plans,
     resource: &'a Resource,
     inventory: &'a Inventory,
     subject: ResourceIdx,
@@ -247,7 +251,7 @@ impl<'a> Walker<'a> {
             Ast::List(list) if list.optional_indices.is_empty() => Some(V::Literal(&list.elements)),
             Ast::Map(map) => map_literal(&map.entries),
             Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
-            Ast::Comprehension(c) => self.comprehension(c),
+            Ast::Comprehension(c) => self.comprehension(node.id, c),
             _ => None,
         }
     }
@@ -288,11 +292,27 @@ impl<'a> Walker<'a> {
 
     /// A comprehension: `exists` and `all` as short loops, any other the general way.
     #[inline(never)]
-    fn comprehension(&mut self, c: &'a cel::common::ast::ComprehensionExpr) -> Option<V<'a>> {
+    fn comprehension(
+        &mut self,
+        node: u64,
+        c: &'a cel::common::ast::ComprehensionExpr,
+    ) -> Option<V<'a>> {
         if c.iter_var2.is_some() {
             return None;
         }
         let range = self.eval(&c.iter_range)?;
+        // `exists` and `all` whose predicate was compiled, over a list read from the
+        // resource: the same loop, each item checked natively (see `pred.rs`).
+        if let (V::Json(Json::Array(items)), Some(pred)) = (&range, self.plans.get(node))
+            && let Some((exists, _)) = quantifier(c)
+        {
+            for item in items.iter() {
+                if pred.holds(item)? == exists {
+                    return Some(V::Bool(exists));
+                }
+            }
+            return Some(V::Bool(!exists));
+        }
         // A list read from the resource is walked where it lies; a literal is
         // evaluated whole first, as CEL does (an error in any item is CEL's).
         let listed: Vec<V<'a>>;
@@ -597,7 +617,9 @@ fn is_container(v: &V<'_>) -> bool {
 }
 
 mod call;
+mod pred;
 use call::Side;
+pub(crate) use pred::Plans;
 #[cfg(test)]
 mod tests;
 

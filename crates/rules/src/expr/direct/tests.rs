@@ -15,7 +15,9 @@ fn both(source: &str, properties: serde_json::Value) -> (Option<bool>, Result<bo
         shared: None,
     };
     // No helper runs without their shared state, so none fails.
-    let direct = evaluate(program.expression(), scope).map(|r| r.expect("no helper failure"));
+    let plans = Plans::compile(program.expression());
+    let direct =
+        evaluate(program.expression(), &plans, scope).map(|r| r.expect("no helper failure"));
     let env = std::sync::Arc::new(cel::Env::stdlib());
     let mut root = cel::Context::with_env(env);
     root.add_variable_from_value(
@@ -122,5 +124,95 @@ fn agrees_with_cel_where_it_answers_and_gives_up_elsewhere() {
         "type(properties.missing) == type(1)",
     ] {
         assert_eq!(both(source, p.clone()).0, None, "{source}");
+    }
+}
+
+/// The walker's answer and plain CEL's, with Vigil's helpers registered for CEL.
+fn both_with_helpers(
+    source: &str,
+    properties: serde_json::Value,
+) -> (Option<bool>, Result<bool, String>) {
+    let mut resource = Resource::new("r-1", "aws.ec2.security_group", "111111111111", "us-east-1");
+    resource.properties = properties.into();
+    let inventory = std::sync::Arc::new(Inventory::new(vec![resource], vec![], vec![]).unwrap());
+    let ctx = crate::EvalContext::new(inventory, "2026-06-01T00:00:00Z".parse().unwrap())
+        .with_plain_cel();
+    let program = cel::Program::compile(source).unwrap();
+    let plans = Plans::compile(program.expression());
+    let scope = Scope {
+        inventory: ctx.inventory(),
+        subject: 0,
+        settings: ctx.settings_json(),
+        now: ctx.now(),
+        shared: None,
+    };
+    let direct =
+        evaluate(program.expression(), &plans, scope).map(|r| r.expect("no helper failure"));
+    let expr = crate::expr::Expr::compile(source).unwrap();
+    (direct, crate::eval::evaluate_expr(&ctx, &expr, 0))
+}
+
+/// Predicates compiled to native checks decide as the walker and CEL do, give up where
+/// they do, and are compiled only for the shapes `pred.rs` knows.
+#[test]
+fn compiled_predicates_agree_with_the_walker_and_cel() {
+    let p = json!({
+        "ingress": [
+            {"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr": "10.0.0.0/8"},
+            {"protocol": "-1", "from_port": null, "to_port": null, "cidr": "::/0", "enabled": true},
+            {"protocol": "tcp", "from_port": 80, "to_port": 90, "cidr": "0.0.0.0/0", "n": 3},
+            {"protocol": "udp", "cidr": "192.168.1.0/24", "enabled": false}
+        ],
+        "names": ["a", "b", null],
+        "odd": [{"cidr": 7}, {"cidr": "nonsense"}, 5]
+    });
+    let compiled =
+        |source: &str| Plans::compile(cel::Program::compile(source).unwrap().expression()).len();
+    for source in [
+        "properties.ingress.exists(r, cidr_is_internet(r.cidr) && opens_any_port(r, [22, 3389]))",
+        "!properties.ingress.exists(r, cidr_is_internet(r.cidr) && opens_port(r, 85))",
+        "properties.ingress.exists(r, cidr_is_internet(r.cidr) && opens_port(r, 1) && opens_port(r, 65535))",
+        r#"properties.ingress.all(r, has(r.cidr) && !cidr_contains("10.0.0.0/8", r.cidr) || r.protocol == "tcp")"#,
+        r#"properties.ingress.exists(r, cidr_contains("::/0", r.cidr) && (opens_port(r, 22) || opens_port(r, 3389)))"#,
+        r#"!properties.ingress.exists(r, cidr_is_internet(r.cidr) && (r.protocol == "-1" || r.protocol in ["udp", "17"]))"#,
+        r#"properties.ingress.exists(r, "tcp" != r.protocol && r.enabled)"#,
+        "properties.ingress.exists(r, has(r.n) && r.n == 3)",
+        r#"properties.ingress.all(r, r.cidr != "1.2.3.4/32")"#,
+        r#"properties.names.exists(n, n == "b") && !properties.names.all(n, n != null)"#,
+        r#"properties.names.exists(n, n in ["c", "b"])"#,
+    ] {
+        assert_eq!(
+            compiled(source),
+            source.matches("exists(").count() + source.matches("all(").count(),
+            "not compiled: {source}"
+        );
+        let (direct, cel) = both_with_helpers(source, p.clone());
+        assert_eq!(direct.map(Ok), Some(cel), "{source}");
+    }
+    // Where the walker gives up, so do the checks: a missing field read, a non-string
+    // block, a text that is no block, a field of something not an object, a bool
+    // expected of a non-bool.
+    for source in [
+        "properties.ingress.exists(r, r.missing == 1)",
+        "properties.ingress.all(r, r.from_port != 8080)",
+        "properties.odd.exists(r, cidr_is_internet(r.cidr))",
+        "properties.odd.all(r, has(r.cidr))",
+        "properties.ingress.all(r, r.protocol)",
+        "properties.ingress.exists(r, r.enabled)",
+    ] {
+        assert_eq!(compiled(source), 1, "not compiled: {source}");
+        let (direct, cel) = both_with_helpers(source, p.clone());
+        assert_eq!(direct, None, "{source}: CEL says {cel:?}");
+    }
+    // Shapes left to the walker: another variable, a nested comprehension, a list
+    // literal that is not all literals, a helper not in the list.
+    for source in [
+        "properties.ingress.exists(r, r.n == properties.ingress[0].n)",
+        "properties.ingress.exists(r, properties.names.exists(n, n == r.protocol))",
+        "properties.ingress.exists(r, r.protocol in [r.cidr])",
+        r#"properties.ingress.exists(r, r.protocol.startsWith("t"))"#,
+        "properties.ingress.exists(r, r.from_port > 20)",
+    ] {
+        assert_eq!(compiled(source), 0, "compiled: {source}");
     }
 }
