@@ -173,6 +173,20 @@ impl Map {
             .map(|(_, v)| v)
     }
 
+    /// [`Map::get`] for a key interned beforehand (rules intern the fields they read
+    /// when they load): every key is interned, so equal keys are one allocation and a
+    /// pointer comparison per entry finds it.
+    #[inline]
+    pub fn get_key(&self, key: &Key) -> Option<&Value> {
+        if self.entries.len() > 32 {
+            return self.get(key);
+        }
+        self.entries
+            .iter()
+            .find(|(k, _)| Arc::ptr_eq(&k.0, &key.0))
+            .map(|(_, v)| v)
+    }
+
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         self.position(key).ok().map(|i| &mut self.entries[i].1)
     }

@@ -118,6 +118,28 @@ fn larger_objects_are_searched_by_bisection_with_the_same_answers() {
 }
 
 #[test]
+fn an_interned_key_finds_what_its_text_finds() {
+    let small = Value::from(json!({"cidr": "0.0.0.0/0", "from_port": 22, "protocol": "tcp"}));
+    let large = Value::from(serde_json::Value::from(
+        (0..40)
+            .map(|i| (format!("k{i:02}"), json!(i)))
+            .collect::<serde_json::Map<_, _>>(),
+    ));
+    for (value, keys) in [
+        (
+            &small,
+            &["cidr", "from_port", "protocol", "to_port", "", "cidrs"][..],
+        ),
+        (&large, &["k00", "k17", "k39", "k40", "a"][..]),
+    ] {
+        let map = value.as_object().unwrap();
+        for key in keys {
+            assert_eq!(map.get_key(&Key::new(key)), map.get(key), "{key}");
+        }
+    }
+}
+
+#[test]
 fn equal_keys_share_one_allocation_and_unused_keys_are_swept() {
     let a = Value::from(json!({"shared_key_for_test": 1}));
     let b: Value = serde_json::from_str(r#"{"shared_key_for_test": 2}"#).unwrap();

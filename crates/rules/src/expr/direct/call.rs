@@ -9,6 +9,7 @@ use cel::IdedExpr;
 use cel::common::ast::{Expr as Ast, LiteralValue};
 use ipnet::IpNet;
 use vigil_inventory::Value as Json;
+use vigil_inventory::value::Key;
 
 use super::{Kind, V, Walker, equal, kind, map_entry, text};
 use crate::helpers::iam::Policy;
@@ -533,10 +534,20 @@ pub(super) fn rule_ports<'b>(rule: &V<'b>) -> Option<(&'b str, Option<i64>, Opti
     let V::Json(Json::Object(map)) = rule else {
         return None;
     };
-    let protocol = map.get("protocol")?.as_str()?;
-    let port = |key| match map.get(key) {
+    let [protocol, from, to] = &*RULE_FIELDS;
+    let protocol = map.get_key(protocol)?.as_str()?;
+    let port = |key| match map.get_key(key) {
         Some(Json::Number(n)) => n.as_i64(),
         _ => None,
     };
-    Some((protocol, port("from_port"), port("to_port")))
+    Some((protocol, port(from), port(to)))
 }
+
+/// The fields [`rule_ports`] reads, interned once (see `Map::get_key`).
+static RULE_FIELDS: std::sync::LazyLock<[Key; 3]> = std::sync::LazyLock::new(|| {
+    [
+        Key::new("protocol"),
+        Key::new("from_port"),
+        Key::new("to_port"),
+    ]
+});

@@ -303,8 +303,7 @@ impl<'a> Walker<'a> {
         let range = self.eval(&c.iter_range)?;
         // `exists` and `all` whose predicate was compiled, over a list read from the
         // resource: the same loop, each item checked natively (see `pred.rs`).
-        if let (V::Json(Json::Array(items)), Some(pred)) = (&range, self.plans.get(node))
-            && let Some((exists, _)) = quantifier(c)
+        if let (V::Json(Json::Array(items)), Some((exists, pred))) = (&range, self.plans.get(node))
         {
             for item in items.iter() {
                 if pred.holds(item)? == exists {

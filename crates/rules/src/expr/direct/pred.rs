@@ -18,6 +18,7 @@
 use cel::IdedExpr;
 use cel::common::ast::{Expr as Ast, LiteralValue};
 use vigil_inventory::Value as Json;
+use vigil_inventory::value::Key;
 
 use super::call::{contains, is_internet, rule_ports};
 use super::{V, equal, quantifier, truth};
@@ -26,7 +27,8 @@ use crate::helpers::net;
 /// The compiled predicates of one expression, by the id of their comprehension node.
 #[derive(Debug, Default)]
 pub(crate) struct Plans {
-    by_node: Vec<(u64, Pred)>,
+    /// Comprehension node, `exists` (true) or `all`, its compiled predicate.
+    by_node: Vec<(u64, bool, Pred)>,
 }
 
 impl Plans {
@@ -58,10 +60,10 @@ impl Plans {
             }
             Ast::Comprehension(c) => {
                 if c.iter_var2.is_none()
-                    && let Some((_, predicate)) = quantifier(c)
+                    && let Some((exists, predicate)) = quantifier(c)
                     && let Some(pred) = Pred::compile(predicate, &c.iter_var)
                 {
-                    self.by_node.push((node.id, pred));
+                    self.by_node.push((node.id, exists, pred));
                 }
                 for part in [
                     &c.iter_range,
@@ -77,12 +79,13 @@ impl Plans {
         }
     }
 
-    /// The compiled predicate of the comprehension at `node`, if it has one.
+    /// Whether the comprehension at `node` is an `exists` (or an `all`), with its
+    /// compiled predicate, if it has one.
     #[inline]
-    pub(super) fn get(&self, node: u64) -> Option<&Pred> {
+    pub(super) fn get(&self, node: u64) -> Option<(bool, &Pred)> {
         self.by_node
             .iter()
-            .find_map(|(id, pred)| (*id == node).then_some(pred))
+            .find_map(|(id, exists, pred)| (*id == node).then_some((*exists, pred)))
     }
 
     /// How many predicates were compiled.
@@ -96,7 +99,8 @@ impl Plans {
 #[derive(Debug)]
 pub(super) enum Operand {
     Item,
-    Field(Box<str>),
+    /// Interned when the rule loads, so that reading it compares pointers.
+    Field(Key),
 }
 
 impl Operand {
@@ -106,7 +110,7 @@ impl Operand {
     fn read<'j>(&self, item: &'j Json) -> Option<&'j Json> {
         match (self, item) {
             (Operand::Item, _) => Some(item),
-            (Operand::Field(field), Json::Object(map)) => map.get(field),
+            (Operand::Field(field), Json::Object(map)) => map.get_key(field),
             (Operand::Field(_), _) => None,
         }
     }
@@ -151,7 +155,7 @@ pub(super) enum Pred {
     /// The operand as a bool (`r.enabled`).
     Truth(Operand),
     /// `has(r.field)`.
-    Has(Box<str>),
+    Has(Key),
     /// `r.field == literal` (either side), or `!=` when `negated`.
     Equals {
         operand: Operand,
@@ -176,7 +180,7 @@ impl Pred {
         let operand = |e: &IdedExpr| match &e.expr {
             Ast::Ident(name) if name == var => Some(Operand::Item),
             Ast::Select(s) if !s.test => match &s.operand.expr {
-                Ast::Ident(name) if name == var => Some(Operand::Field(s.field.as_str().into())),
+                Ast::Ident(name) if name == var => Some(Operand::Field(Key::new(&s.field))),
                 _ => None,
             },
             _ => None,
@@ -196,7 +200,7 @@ impl Pred {
         let boxed = |e: &IdedExpr| Pred::compile(e, var).map(Box::new);
         match &node.expr {
             Ast::Select(s) if s.test => match &s.operand.expr {
-                Ast::Ident(name) if name == var => Some(Pred::Has(s.field.as_str().into())),
+                Ast::Ident(name) if name == var => Some(Pred::Has(Key::new(&s.field))),
                 _ => None,
             },
             Ast::Ident(_) | Ast::Select(_) => operand(node).map(Pred::Truth),
@@ -258,7 +262,7 @@ impl Pred {
             Pred::Not(a) => !a.holds(item)?,
             Pred::Truth(operand) => truth(&V::Json(operand.read(item)?))?,
             Pred::Has(field) => match item {
-                Json::Object(map) => map.contains_key(field),
+                Json::Object(map) => map.get_key(field).is_some(),
                 _ => return None,
             },
             Pred::Equals {
