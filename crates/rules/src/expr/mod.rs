@@ -111,6 +111,12 @@ impl Expr {
         &self.source
     }
 
+    /// Whether the whole condition compiled to native checks (see `direct/pred.rs`).
+    #[cfg(test)]
+    pub(crate) fn compiled_whole(&self) -> bool {
+        self.plans.is_whole()
+    }
+
     /// The condition's value over `resource` read straight from its JSON, when that
     /// is plainly what CEL would say; `None` when CEL must run (see [`direct`]).
     pub(crate) fn decide(

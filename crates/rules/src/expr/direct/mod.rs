@@ -141,9 +141,15 @@ pub(crate) fn evaluate(
     plans: &Plans,
     scope: Scope<'_>,
 ) -> Option<Result<bool, cel::ExecutionError>> {
+    let resource = scope.inventory.resource(scope.subject);
+    // A condition compiled whole is checked natively; it records nothing, and where
+    // it gives up the walker would too.
+    if let Ok(decided) = plans.decide(&resource.properties) {
+        return decided.map(Ok);
+    }
     let mut walker = Walker {
         plans,
-        resource: scope.inventory.resource(scope.subject),
+        resource,
         inventory: scope.inventory,
         subject: scope.subject,
         settings: scope.settings,
@@ -306,7 +312,7 @@ impl<'a> Walker<'a> {
         if let (V::Json(Json::Array(items)), Some((exists, pred))) = (&range, self.plans.get(node))
         {
             for item in items.iter() {
-                if pred.holds(item)? == exists {
+                if pred.holds(&pred::Env::new(&self.resource.properties, Some(item)))? == exists {
                     return Some(V::Bool(exists));
                 }
             }

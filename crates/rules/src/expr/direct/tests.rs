@@ -15,9 +15,7 @@ fn both(source: &str, properties: serde_json::Value) -> (Option<bool>, Result<bo
         shared: None,
     };
     // No helper runs without their shared state, so none fails.
-    let plans = Plans::compile(program.expression());
-    let direct =
-        evaluate(program.expression(), &plans, scope).map(|r| r.expect("no helper failure"));
+    let direct = compiled_and_walked(&program, scope, source);
     let env = std::sync::Arc::new(cel::Env::stdlib());
     let mut root = cel::Context::with_env(env);
     root.add_variable_from_value(
@@ -138,7 +136,6 @@ fn both_with_helpers(
     let ctx = crate::EvalContext::new(inventory, "2026-06-01T00:00:00Z".parse().unwrap())
         .with_plain_cel();
     let program = cel::Program::compile(source).unwrap();
-    let plans = Plans::compile(program.expression());
     let scope = Scope {
         inventory: ctx.inventory(),
         subject: 0,
@@ -146,14 +143,25 @@ fn both_with_helpers(
         now: ctx.now(),
         shared: None,
     };
-    let direct =
-        evaluate(program.expression(), &plans, scope).map(|r| r.expect("no helper failure"));
+    let direct = compiled_and_walked(&program, scope, source);
     let expr = crate::expr::Expr::compile(source).unwrap();
     (direct, crate::eval::evaluate_expr(&ctx, &expr, 0))
 }
 
-/// Predicates compiled to native checks decide as the walker and CEL do, give up where
-/// they do, and are compiled only for the shapes `pred.rs` knows.
+/// The answer with the expression's compiled forms, checked against the walker alone
+/// (no compiled forms): they must agree, giving up included.
+fn compiled_and_walked(program: &cel::Program, scope: Scope<'_>, source: &str) -> Option<bool> {
+    let plans = Plans::compile(program.expression());
+    let compiled =
+        evaluate(program.expression(), &plans, scope).map(|r| r.expect("no helper failure"));
+    let walked = evaluate(program.expression(), &Plans::default(), scope)
+        .map(|r| r.expect("no helper failure"));
+    assert_eq!(compiled, walked, "compiled and walked differ on {source}");
+    compiled
+}
+
+/// Conditions and predicates compiled to native checks decide as the walker and CEL
+/// do, give up where they do, and are compiled only for the shapes `pred.rs` knows.
 #[test]
 fn compiled_predicates_agree_with_the_walker_and_cel() {
     let p = json!({
@@ -166,8 +174,9 @@ fn compiled_predicates_agree_with_the_walker_and_cel() {
         "names": ["a", "b", null],
         "odd": [{"cidr": 7}, {"cidr": "nonsense"}, 5]
     });
-    let compiled =
-        |source: &str| Plans::compile(cel::Program::compile(source).unwrap().expression()).len();
+    let whole = |source: &str| {
+        Plans::compile(cel::Program::compile(source).unwrap().expression()).is_whole()
+    };
     for source in [
         "properties.ingress.exists(r, cidr_is_internet(r.cidr) && opens_any_port(r, [22, 3389]))",
         "!properties.ingress.exists(r, cidr_is_internet(r.cidr) && opens_port(r, 85))",
@@ -181,11 +190,7 @@ fn compiled_predicates_agree_with_the_walker_and_cel() {
         r#"properties.names.exists(n, n == "b") && !properties.names.all(n, n != null)"#,
         r#"properties.names.exists(n, n in ["c", "b"])"#,
     ] {
-        assert_eq!(
-            compiled(source),
-            source.matches("exists(").count() + source.matches("all(").count(),
-            "not compiled: {source}"
-        );
+        assert!(whole(source), "not compiled: {source}");
         let (direct, cel) = both_with_helpers(source, p.clone());
         assert_eq!(direct.map(Ok), Some(cel), "{source}");
     }
@@ -200,19 +205,76 @@ fn compiled_predicates_agree_with_the_walker_and_cel() {
         "properties.ingress.all(r, r.protocol)",
         "properties.ingress.exists(r, r.enabled)",
     ] {
-        assert_eq!(compiled(source), 1, "not compiled: {source}");
+        assert!(whole(source), "not compiled: {source}");
         let (direct, cel) = both_with_helpers(source, p.clone());
         assert_eq!(direct, None, "{source}: CEL says {cel:?}");
     }
-    // Shapes left to the walker: another variable, a nested comprehension, a list
-    // literal that is not all literals, a helper not in the list.
-    for source in [
-        "properties.ingress.exists(r, r.n == properties.ingress[0].n)",
-        "properties.ingress.exists(r, properties.names.exists(n, n == r.protocol))",
-        "properties.ingress.exists(r, r.protocol in [r.cidr])",
-        r#"properties.ingress.exists(r, r.protocol.startsWith("t"))"#,
-        "properties.ingress.exists(r, r.from_port > 20)",
+    // Shapes left to the walker, whole or in part: an index, an outer comprehension's
+    // variable, `resource`, a ternary, a regular expression, a helper not in the list,
+    // a variable named `properties`.
+    for (source, predicates) in [
+        (
+            "properties.ingress.exists(r, r.n == properties.ingress[0].n)",
+            0,
+        ),
+        (
+            "properties.ingress.exists(r, properties.names.exists(n, n == r.protocol))",
+            0,
+        ),
+        (
+            r#"resource.region == "x" || properties.ingress.exists(r, r.enabled)"#,
+            1,
+        ),
+        (
+            "(properties.n > 2 ? properties.ingress : []).all(r, has(r.cidr))",
+            1,
+        ),
+        (
+            r#"properties.ingress.exists(r, r.protocol.matches("^t"))"#,
+            0,
+        ),
+        ("properties.ingress.exists(r, days_since(r.date) > 3)", 0),
+        ("properties.names.exists(properties, properties == null)", 0),
     ] {
-        assert_eq!(compiled(source), 0, "compiled: {source}");
+        let plans = Plans::compile(cel::Program::compile(source).unwrap().expression());
+        assert!(!plans.is_whole(), "compiled whole: {source}");
+        assert_eq!(plans.len(), predicates, "{source}");
+    }
+    // Whole conditions over the properties.
+    let q = json!({"a": "xyz", "n": 3, "l": [1, 2], "m": {"k": true, "s": "b"}, "z": null});
+    for (source, compiles) in [
+        (
+            r#"properties.a == "xyz" && size(properties.l) == 2 && properties.m.size() == 2"#,
+            true,
+        ),
+        (
+            "has(properties.m.k) && properties.m.k && !has(properties.m.q)",
+            true,
+        ),
+        (
+            r#"properties.n > 2 && properties.n <= 3 && properties.a < "y" && 1 < properties.n"#,
+            true,
+        ),
+        (
+            r#""k" in properties.m && 2 in properties.l && properties.m.s in ["a", "b"]"#,
+            true,
+        ),
+        (
+            r#"properties.a.startsWith("x") && properties.a.endsWith("z") && !properties.a.contains("q")"#,
+            true,
+        ),
+        (
+            "properties.z == null && properties.m != null && properties.l.all(i, i > 0)",
+            true,
+        ),
+        (
+            r#"properties.l.exists(i, i == properties.n - 1) || properties.a != "xyz""#,
+            false,
+        ),
+    ] {
+        let plans = Plans::compile(cel::Program::compile(source).unwrap().expression());
+        assert_eq!(plans.is_whole(), compiles, "{source}");
+        let (direct, cel) = both_with_helpers(source, q.clone());
+        assert_eq!(direct.map(Ok), Some(cel), "{source}");
     }
 }
