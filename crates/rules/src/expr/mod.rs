@@ -51,6 +51,37 @@ const STANDARD_FUNCTIONS: &[&str] = &[
 /// of a condition is bounded by the product of the sizes of the lists its nested macros
 /// walk. Built-in rules nest up to five levels over short lists (statements, actions).
 /// The per-evaluation time budget catches what this static limit lets through.
+/// The nodes directly under `node`, in source order: a call's target and arguments, a
+/// select's operand, a list's items, a map's keys and values, a comprehension's parts.
+pub(crate) fn children(node: &IdedExpr) -> Vec<&IdedExpr> {
+    match &node.expr {
+        Ast::Call(call) => call
+            .target
+            .as_deref()
+            .into_iter()
+            .chain(&call.args)
+            .collect(),
+        Ast::Select(select) => vec![&select.operand],
+        Ast::List(list) => list.elements.iter().collect(),
+        Ast::Map(map) => map
+            .entries
+            .iter()
+            .flat_map(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
+                cel::common::ast::EntryExpr::StructField(f) => vec![&f.value],
+            })
+            .collect(),
+        Ast::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        _ => Vec::new(),
+    }
+}
+
 pub const MAX_COMPREHENSION_NESTING: usize = 6;
 
 /// Variables a condition may read.

@@ -26,6 +26,7 @@ use vigil_inventory::value::Key;
 
 use super::call::{contains, is_internet, rule_ports};
 use super::{Kind, V, equal, kind, quantifier, text, truth};
+use crate::expr::children;
 use crate::helpers::net;
 
 /// The compiled forms of one expression.
@@ -56,41 +57,15 @@ impl Plans {
     }
 
     fn visit(&mut self, node: &IdedExpr) {
-        match &node.expr {
-            Ast::Call(call) => {
-                if let Some(target) = &call.target {
-                    self.visit(target);
-                }
-                call.args.iter().for_each(|a| self.visit(a));
-            }
-            Ast::Select(select) => self.visit(&select.operand),
-            Ast::List(list) => list.elements.iter().for_each(|e| self.visit(e)),
-            Ast::Map(map) => {
-                for entry in &map.entries {
-                    if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
-                        self.visit(&e.key);
-                        self.visit(&e.value);
-                    }
-                }
-            }
-            Ast::Comprehension(c) => {
-                if c.iter_var2.is_none()
-                    && let Some((exists, predicate)) = quantifier(c)
-                    && let Some(pred) = Pred::compile(predicate, Some(&c.iter_var))
-                {
-                    self.by_node.push((node.id, exists, pred));
-                }
-                for part in [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ] {
-                    self.visit(part);
-                }
-            }
-            _ => {}
+        if let Ast::Comprehension(c) = &node.expr
+            && c.iter_var2.is_none()
+            && let Some((exists, predicate)) = quantifier(c)
+            && let Some(pred) = Pred::compile(predicate, Some(&c.iter_var))
+        {
+            self.by_node.push((node.id, exists, pred));
+        }
+        for child in children(node) {
+            self.visit(child);
         }
     }
 
@@ -131,35 +106,14 @@ impl Plans {
 
 /// Whether any comprehension in `node` names its variable `properties`.
 fn binds_properties(node: &IdedExpr) -> bool {
-    match &node.expr {
-        Ast::Call(call) => {
-            call.target.as_deref().is_some_and(binds_properties)
-                || call.args.iter().any(binds_properties)
-        }
-        Ast::Select(select) => binds_properties(&select.operand),
-        Ast::List(list) => list.elements.iter().any(binds_properties),
-        Ast::Map(map) => map.entries.iter().any(|entry| match &entry.expr {
-            cel::common::ast::EntryExpr::MapEntry(e) => {
-                binds_properties(&e.key) || binds_properties(&e.value)
-            }
-            cel::common::ast::EntryExpr::StructField(f) => binds_properties(&f.value),
-        }),
-        Ast::Comprehension(c) => {
-            c.iter_var == "properties"
-                || c.accu_var == "properties"
-                || c.iter_var2.as_deref() == Some("properties")
-                || [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ]
-                .into_iter()
-                .any(binds_properties)
-        }
+    let binds = match &node.expr {
+        Ast::Comprehension(c) => [Some(&c.iter_var), Some(&c.accu_var), c.iter_var2.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|name| name == "properties"),
         _ => false,
-    }
+    };
+    binds || children(node).into_iter().any(binds_properties)
 }
 
 /// What a check reads from: the resource's properties and the item of the innermost
