@@ -33,21 +33,47 @@ pub fn contains(outer: &str, inner: &str) -> Result<bool, String> {
 /// admit the range; other protocols (ICMP) carry no ports. A missing range on
 /// TCP/UDP means every port, as the EC2 API reports it.
 pub fn opens_port(protocol: &str, from: Option<i64>, to: Option<i64>, port: i64) -> bool {
-    // Compared without case rather than lowercased into a new string: security-group
-    // rules call this for every ingress entry of every group, once per port asked.
-    let is = |name: &str| protocol.eq_ignore_ascii_case(name);
-    if is("-1") || is("all") {
-        return true;
+    Opens::of(protocol, from, to).admits(port)
+}
+
+/// The ports a security-group or NACL rule admits, read once from its protocol and
+/// range ([`opens_port`] for each port asked): `opens_any_port` asks up to two dozen
+/// ports of every ingress entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opens {
+    Every,
+    /// From and to, both included.
+    Range(i64, i64),
+    One(i64),
+    Nothing,
+}
+
+impl Opens {
+    pub fn of(protocol: &str, from: Option<i64>, to: Option<i64>) -> Opens {
+        // Compared without case rather than lowercased into a new string.
+        let is = |name: &str| protocol.eq_ignore_ascii_case(name);
+        if is("-1") || is("all") {
+            return Opens::Every;
+        }
+        if !(is("tcp") || is("6") || is("udp") || is("17")) {
+            return Opens::Nothing;
+        }
+        match (from, to) {
+            (Some(from), Some(to)) if from >= 0 && to >= 0 => Opens::Range(from, to),
+            (Some(-1), _) | (_, Some(-1)) | (None, None) => Opens::Every,
+            (Some(port), None) | (None, Some(port)) => Opens::One(port),
+            _ => Opens::Nothing,
+        }
     }
-    if !(is("tcp") || is("6") || is("udp") || is("17")) {
-        return false;
-    }
-    match (from, to) {
-        (Some(from), Some(to)) if from >= 0 && to >= 0 => from <= port && port <= to,
-        (Some(-1), _) | (_, Some(-1)) | (None, None) => true,
-        (Some(from), None) => from == port,
-        (None, Some(to)) => to == port,
-        _ => false,
+
+    #[inline]
+    pub fn admits(self, port: i64) -> bool {
+        match self {
+            Opens::Every => true,
+            Opens::Range(from, to) => from <= port && port <= to,
+            Opens::One(only) => only == port,
+            Opens::Nothing => false,
+        }
     }
 }
 
@@ -87,5 +113,17 @@ mod tests {
         assert!(opens_port("TCP", Some(22), Some(22), 22));
         assert!(opens_port("All", None, None, 443));
         assert!(!opens_port("ICMP", None, None, 22));
+        // Read once per rule: a one-sided range is that port alone, a negative bound
+        // other than -1 admits nothing, ICMP's type and code are not ports.
+        assert_eq!(Opens::of("6", Some(53), None), Opens::One(53));
+        assert_eq!(Opens::of("17", None, Some(53)), Opens::One(53));
+        assert_eq!(Opens::of("udp", Some(-1), None), Opens::Every);
+        assert_eq!(Opens::of("tcp", Some(-5), Some(22)), Opens::Nothing);
+        assert_eq!(Opens::of("icmp", Some(8), Some(0)), Opens::Nothing);
+        let range = Opens::of("tcp", Some(20), Some(25));
+        assert_eq!(
+            [19, 20, 22, 25, 26].map(|p| range.admits(p)),
+            [false, true, true, true, false]
+        );
     }
 }

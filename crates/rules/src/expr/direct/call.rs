@@ -206,11 +206,9 @@ impl<'a> Walker<'a> {
                 if items.iter().any(|i| port(i).is_none()) {
                     return None;
                 }
+                let opens = net::Opens::of(protocol, from, to);
                 Some(V::Bool(
-                    items
-                        .iter()
-                        .filter_map(port)
-                        .any(|p| net::opens_port(protocol, from, to, p)),
+                    items.iter().filter_map(port).any(|p| opens.admits(p)),
                 ))
             }
             ("opens_port", None, [rule, port]) => {

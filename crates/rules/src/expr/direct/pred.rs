@@ -431,9 +431,8 @@ impl Pred {
             }
             Pred::OpensAny(rule, ports) => {
                 let (protocol, from, to) = rule_ports(&V::Json(rule.read(env)?))?;
-                ports
-                    .iter()
-                    .any(|&port| net::opens_port(protocol, from, to, port))
+                let opens = net::Opens::of(protocol, from, to);
+                ports.iter().any(|&port| opens.admits(port))
             }
             Pred::Quantifier { list, exists, pred } => {
                 let Json::Array(items) = list.read(env)? else {
