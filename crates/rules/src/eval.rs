@@ -60,25 +60,26 @@ pub fn evaluate_where(
         .map(|r| (r.id(), Arc::new(r.meta.clone())))
         .collect();
     let mut findings = gap_findings(rules, inventory, &metas, &keep);
-    let asks_escalation = |r: &Rule| {
-        let sources = [
-            Some(r.condition().source()),
-            r.applies_when().map(Expr::source),
-        ];
-        sources.into_iter().flatten().any(|text| {
-            crate::expr::escalation::HELPERS
-                .iter()
-                .any(|h| text.contains(&format!("{h}(")))
+    // The analyses the kept rules' helpers need are worked out before the loop: in it,
+    // the first evaluation to ask would pay for them against its budget, on one thread.
+    let asks = |helpers: &[&str]| {
+        rules.rules().iter().filter(|r| keep(r)).any(|r| {
+            [
+                Some(r.condition().source()),
+                r.applies_when().map(Expr::source),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|text| helpers.iter().any(|h| text.contains(&format!("{h}("))))
         })
     };
-    if rules
-        .rules()
-        .iter()
-        .filter(|r| keep(r))
-        .any(asks_escalation)
-    {
+    if asks(crate::expr::escalation::HELPERS) {
         ctx.prepare_escalation();
     }
+    ctx.prepare_attack_paths(
+        asks(crate::expr::attack::REACH_HELPERS),
+        asks(crate::expr::attack::DATA_HELPERS),
+    );
 
     // The rules of each type, chosen once rather than once per resource; a rule's
     // place in this table stands for it in the loop (its metadata, its overruns).

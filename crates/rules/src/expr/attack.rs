@@ -24,6 +24,24 @@ use crate::reach::{Exposure, Hop, Reachability};
 /// The stages of a path, in the order they are walked.
 const STAGES: &[&str] = &["network", "entry", "compute", "escalation", "data"];
 
+/// The helpers that need the reachability analysis, and those that need the data
+/// access analysis: a rule calling one has it worked out before the evaluation starts
+/// (see `escalation::HELPERS`).
+pub(crate) const REACH_HELPERS: &[&str] =
+    &["internet_reachable", "internet_exposure", "data_exposure"];
+pub(crate) const DATA_HELPERS: &[&str] = &["data_access", "data_accessible", "data_exposure"];
+
+/// Works out what the internet reaches and who can read and write each data store,
+/// once per evaluation context, as far as the rules about to run ask.
+pub(super) fn prepare(s: &Shared, reach_too: bool, data_too: bool) {
+    if reach_too {
+        reach(s);
+    }
+    if data_too {
+        let _ = data(s, "data_access");
+    }
+}
+
 fn reach(s: &Shared) -> &Reachability {
     s.reach.get_or_init(|| {
         let began = std::time::Instant::now();

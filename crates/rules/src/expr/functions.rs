@@ -450,6 +450,13 @@ impl EvalContext {
         let _ = super::escalation::prepared(&self.shared);
     }
 
+    /// Works out the reachability and data access analyses now, when a rule about to be
+    /// evaluated asks for them: inside the loop, the first evaluation to ask paid for
+    /// them against its budget, and built them on one thread while the other waited.
+    pub(crate) fn prepare_attack_paths(&self, reach: bool, data: bool) {
+        super::attack::prepare(&self.shared, reach, data);
+    }
+
     /// The CEL value of a resource, converted once and shared: for resources that
     /// graph helpers hand out again and again.
     pub fn value(&self, idx: ResourceIdx) -> Value {
