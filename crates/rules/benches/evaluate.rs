@@ -17,32 +17,32 @@
 //!
 //! Figures (100,000 resources, 424 rules, 972,370 evaluations, 882,413 findings of
 //! which 251,803 FAIL or ERROR; a 2-core machine, idle unless said):
-//! - 2026-12-07 (sixth session), e14148b against this session's commits, alternating
-//!   runs in two sets (the machine ran slower than in the session before, and slower
-//!   in the second set): two threads 0.96-1.21 -> 0.89-1.00 s wall (first set, the
-//!   comprehension predicates compiled), 1.33-1.46 -> 1.02-1.15 s (second set, whole
-//!   conditions compiled too); one thread 1.61-2.05 -> 1.19-1.56 and 1.94-2.26 ->
-//!   1.40-1.58 s CPU; peak 312-319 -> 318-324 MiB; the same findings. callgrind (10,000
-//!   resources, one pass of the evaluation with the set-up subtracted, deterministic):
-//!   587M -> 341M instructions (-42%). How, in that order: the walker deciding what it
-//!   left to CEL (`type()`, `string()`, `modifiable_by`, a graph helper's failure through
-//!   `&&`/`||`/`!` as CEL carries it: CEL ran for 2.1% of evaluations, now 0.4% at this
-//!   size, 0.7% at 100,000; -46M), policies parsed once per resource and address blocks
-//!   once per thread (-10M), the predicates of `exists`/`all` compiled to native checks
-//!   when the rule loads (`expr/direct/pred.rs`: the security-group rules'
-//!   `cidr_is_internet(r.cidr) && opens_any_port(r, [...])` over every ingress entry are
-//!   a third of the pack's evaluations; -157M), fields read by interned key (-16M),
-//!   whole conditions over `properties` compiled the same way (261 of 424; -11M: the
-//!   walker was no longer where the time went). Left, per pass: the compiled checks
-//!   themselves (~116M, mostly the security groups' 29 rules x 5 entries), the walker
-//!   over the conditions that do not compile (~90M, with the escalation and policy
-//!   helpers), the loop around each evaluation and its finding (~60M: the budget's
-//!   clock read, the helpers' thread-local records, evidence for each FAIL). In wall
-//!   time the gain is smaller than in instructions (-25 to -30%): allocation, the
-//!   first-touch page faults of the findings (0.15-0.25 s of system time) and memory
-//!   traffic over a 150 MiB inventory do not shrink with the instruction count. 0.5 s
-//!   is not reached; the next step would be fewer allocations per finding and a
-//!   per-resource decode of the ingress entries shared by the security-group rules.
+//! - 2026-12-07 (sixth session), e14148b against this session's last commit, alternating
+//!   four runs each (the machine quiet at the time): two threads 1.19-1.26 -> 0.74-0.94
+//!   s wall, one thread 1.55-2.10 -> 1.19-1.35 s CPU, peak 315-320 -> 329-334 MiB, the
+//!   same findings. (Earlier sets in the session, the machine slower: 1.33-1.46 -> 1.02-
+//!   1.15 s.) callgrind (10,000 resources, one pass of the evaluation with the set-up
+//!   subtracted, deterministic): 587M -> 332M instructions (-43%). How, in that order:
+//!   the walker deciding what it left to CEL (`type()`, `string()`, `modifiable_by`, a
+//!   graph helper's failure through `&&`/`||`/`!` as CEL carries it: CEL ran for 2.1% of
+//!   evaluations, now 0.4% at this size, 0.7% at 100,000; -46M), policies parsed once per
+//!   resource and address blocks once per thread (-10M), the predicates of `exists`/`all`
+//!   compiled to native checks when the rule loads (`expr/direct/pred.rs`: the
+//!   security-group rules' `cidr_is_internet(r.cidr) && opens_any_port(r, [...])` over
+//!   every ingress entry are a third of the pack's evaluations; -157M), fields read by
+//!   interned key (-16M), whole conditions over `properties` compiled the same way (261
+//!   of 424; -11M: the walker was no longer where the time went), a rule's port range
+//!   read once for all the ports asked (-9M); and the reachability and data-access
+//!   analyses worked out before the loop (in it, on one thread while the other waited).
+//!   Left, per pass: the compiled checks themselves (~105M, mostly the security groups'
+//!   29 rules x 5 entries), the walker over the conditions that do not compile (~90M,
+//!   with the escalation and policy helpers), the loop around each evaluation and its
+//!   finding (~60M: the budget's clock read, the helpers' thread-local records, evidence
+//!   for each FAIL). Wall time gains less than instructions: allocation, the findings'
+//!   first-touch page faults (0.15-0.25 s of system time) and memory traffic over a 150
+//!   MiB inventory do not shrink with them. 0.5 s is not reached; next: decode each
+//!   ingress entry once per resource for all the security-group rules, fewer
+//!   allocations per finding.
 //! - 2026-12-07 (00f3a25), alternating with the commit before: peak 462-464 -> 312-322
 //!   MiB (under the 400 MiB bar), 297 -> 147 MiB before evaluating, the same findings.
 //!   How: properties are `vigil_inventory::Value`s (24 bytes; an object is one boxed
