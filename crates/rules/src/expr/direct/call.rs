@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use vigil_inventory::Value as Json;
 use vigil_inventory::value::Key;
 
-use super::{Kind, V, Walker, equal, kind, map_entry, text};
+use super::{Kind, V, Walker, equal, kind, map_entry, ordering, text};
 use crate::helpers::iam::Policy;
 use crate::helpers::net;
 
@@ -60,11 +60,7 @@ impl<'a> Walker<'a> {
             }
             (op::LESS | op::LESS_EQUALS | op::GREATER | op::GREATER_EQUALS, None, [a, b]) => {
                 let (a, b) = (self.eval(a)?, self.eval(b)?);
-                let ordering = match (kind(&a), kind(&b)) {
-                    (Kind::Int(a), Kind::Int(b)) => a.cmp(&b),
-                    (Kind::Str(a), Kind::Str(b)) => a.cmp(b),
-                    _ => return None,
-                };
+                let ordering = ordering(&a, &b)?;
                 Some(V::Bool(match name {
                     op::LESS => ordering.is_lt(),
                     op::LESS_EQUALS => ordering.is_le(),

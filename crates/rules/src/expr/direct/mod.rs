@@ -589,6 +589,16 @@ fn truth(v: &V<'_>) -> Option<bool> {
     }
 }
 
+/// CEL's order of two ints or two strings; anything else is CEL's to compare.
+#[inline]
+fn ordering(a: &V<'_>, b: &V<'_>) -> Option<std::cmp::Ordering> {
+    match (kind(a), kind(b)) {
+        (Kind::Int(a), Kind::Int(b)) => Some(a.cmp(&b)),
+        (Kind::Str(a), Kind::Str(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
 /// CEL equality for the scalar cases (same type, or `null` against anything, which
 /// is false); lists, maps and mixed numbers are left to CEL.
 #[inline]

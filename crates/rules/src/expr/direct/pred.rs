@@ -25,7 +25,7 @@ use vigil_inventory::Value as Json;
 use vigil_inventory::value::Key;
 
 use super::call::{contains, is_internet, rule_ports};
-use super::{Kind, V, equal, kind, quantifier, text, truth};
+use super::{V, equal, ordering, quantifier, text, truth};
 use crate::expr::children;
 use crate::helpers::net;
 
@@ -52,7 +52,11 @@ impl Plans {
             whole: Pred::compile(root, None),
             by_node: Vec::new(),
         };
-        plans.visit(root);
+        // A condition compiled whole is never walked, so its comprehensions need no
+        // predicates of their own.
+        if plans.whole.is_none() {
+            plans.visit(root);
+        }
         plans
     }
 
@@ -378,12 +382,7 @@ impl Pred {
             },
             Pred::Equals(a, b, negated) => equal(&a.value(env)?, &b.value(env)?)? != *negated,
             Pred::Compare(a, order, b) => {
-                let (a, b) = (a.value(env)?, b.value(env)?);
-                let ordering = match (kind(&a), kind(&b)) {
-                    (Kind::Int(a), Kind::Int(b)) => a.cmp(&b),
-                    (Kind::Str(a), Kind::Str(b)) => a.cmp(b),
-                    _ => return None,
-                };
+                let ordering = ordering(&a.value(env)?, &b.value(env)?)?;
                 match order {
                     Order::Less => ordering.is_lt(),
                     Order::LessOrEqual => ordering.is_le(),
