@@ -447,6 +447,10 @@ fn main() {
         "  evaluation time:  {secs:.3} s wall, {cpu:.2} s CPU ({user:.2} s user, {system:.2} s system)"
     );
     println!(
+        "  of it, analyses:  {:.3} s wall (escalation, reachability, data access, before the rules run)",
+        stats.analyses.as_secs_f64()
+    );
+    println!(
         "  left to CEL:      {} condition runs the direct walker did not decide ({:.1}% of evaluations)",
         stats.by_cel,
         stats.by_cel as f64 * 100.0 / stats.evaluations.max(1) as f64

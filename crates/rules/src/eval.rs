@@ -36,6 +36,10 @@ pub struct EvalStats {
     /// Conditions (`applies_when` included) the direct walker left to CEL: what the
     /// fast path does not cover yet, and where the time per rule goes up.
     pub by_cel: usize,
+    /// Time spent working out the graph analyses the kept rules ask for (escalation,
+    /// reachability, data access) before the loop: part of the evaluation, stated apart
+    /// because it grows with the estate's principals and instances, not with the rules.
+    pub analyses: std::time::Duration,
 }
 
 /// Evaluates every rule of `rules` over the context's inventory.
@@ -73,6 +77,7 @@ pub fn evaluate_where(
             .any(|text| helpers.iter().any(|h| text.contains(&format!("{h}("))))
         })
     };
+    let began = std::time::Instant::now();
     if asks(crate::expr::escalation::HELPERS) {
         ctx.prepare_escalation();
     }
@@ -80,6 +85,7 @@ pub fn evaluate_where(
         asks(crate::expr::attack::REACH_HELPERS),
         asks(crate::expr::attack::DATA_HELPERS),
     );
+    let analyses = began.elapsed();
 
     // The rules of each type, chosen once rather than once per resource; a rule's
     // place in this table stands for it in the loop (its metadata, its overruns).
@@ -125,6 +131,7 @@ pub fn evaluate_where(
     findings.reserve_exact(targets.iter().map(|&idx| rules_of(idx)).sum());
     let mut stats = EvalStats {
         resources: targets.len(),
+        analyses,
         ..EvalStats::default()
     };
     for wave in targets.chunks(WAVE) {

@@ -88,10 +88,12 @@ fn the_fast_path_and_plain_cel_agree_on_every_rule_over_the_example() {
     assert_eq!(
         EvalStats {
             by_cel: 0,
+            analyses: Default::default(),
             ..fast_stats
         },
         EvalStats {
             by_cel: 0,
+            analyses: Default::default(),
             ..plain_stats
         }
     );

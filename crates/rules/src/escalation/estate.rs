@@ -539,14 +539,22 @@ impl Estate {
             .chain(inventory.of_type("aws.iam.role"))
             .copied()
             .collect();
+        // The SCPs of each account, built once and shared by its principals.
         let mut scps: HashMap<String, Arc<Scps>> = HashMap::new();
-        let mut nodes = Vec::with_capacity(principal_nodes.len());
-        for i in principal_nodes {
+        for &i in &principal_nodes {
+            let account = &inventory.resource(i).account;
+            if !scps.contains_key(account) {
+                let built = Scps::build(inventory, account, &table);
+                scps.insert(account.clone(), Arc::new(built));
+            }
+        }
+        // Each principal's policies are parsed and folded on their own, so in parallel:
+        // one after another, this was most of the analysis's time on a large estate.
+        let nodes: Vec<Node> = principal_nodes
+            .par_iter()
+            .map(|&i| {
             let r = inventory.resource(i);
-            let account_scps = Arc::clone(
-                scps.entry(r.account.clone())
-                    .or_insert_with(|| Arc::new(Scps::build(inventory, &r.account, &table))),
-            );
+            let account_scps = Arc::clone(&scps[&r.account]);
             let kind = if r.resource_type == "aws.iam.user" {
                 PrincipalKind::User
             } else {
@@ -616,7 +624,7 @@ impl Estate {
             let keys = r.properties.get("access_keys").and_then(Value::as_array);
             attached.sort_unstable();
             attached.dedup();
-            nodes.push(Node {
+            Node {
                 resource: i,
                 arn: r.id.clone(),
                 account: r.account.clone(),
@@ -640,8 +648,9 @@ impl Estate {
                     .properties
                     .get("password_enabled")
                     .and_then(Value::as_bool),
-            });
-        }
+            }
+            })
+            .collect();
         let by_arn: HashMap<String, usize> = nodes
             .iter()
             .enumerate()

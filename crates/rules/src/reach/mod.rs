@@ -125,11 +125,12 @@ impl Reachability {
             .chain(inventory.of_type("aws.lambda.function"))
             .copied()
             .collect();
+        let look = NetworkIndex::new(inventory);
         let by_resource = targets
             .par_iter()
             .map(|&i| {
                 let exposure = if inventory.resource(i).resource_type == "aws.ec2.instance" {
-                    instance(inventory, i)
+                    instance(inventory, &look, i)
                 } else {
                     function(inventory, i)
                 };
@@ -176,18 +177,71 @@ struct Pieces<'a> {
     groups: Result<Vec<&'a Resource>, String>,
 }
 
-/// A resource of `ty` in the same account and region whose `key` property is `id`.
-fn find_by<'a>(
-    inv: &'a Inventory,
-    r: &Resource,
-    ty: &str,
-    key: &str,
-    id: &str,
-) -> Option<&'a Resource> {
-    inv.of_type_in_account(&r.account, ty)
-        .iter()
-        .map(|&i| inv.resource(i))
-        .find(|x| x.region == r.region && x.properties[key].as_str() == Some(id))
+/// The resources the walk finds by a property rather than by ARN (a subnet by
+/// `subnet_id`, a security group by `group_id`, an internet gateway by
+/// `internet_gateway_id`, a subnet's route table), indexed once per analysis. Scanning
+/// the account's resources of the type for each instance made the analysis quadratic
+/// in the account's size (every instance read every security group's `group_id`).
+pub(crate) struct NetworkIndex<'a> {
+    /// (type, account, region, id) to the first such resource in inventory order.
+    by_id: HashMap<(&'a str, &'a str, &'a str, &'a str), &'a Resource>,
+    /// (account, region, subnet id) to the first route table associated with it.
+    table_of_subnet: HashMap<(&'a str, &'a str, &'a str), &'a Resource>,
+    /// (account, region, VPC id) to the first route table marked its main one.
+    main_table: HashMap<(&'a str, &'a str, &'a str), &'a Resource>,
+}
+
+/// The types [`NetworkIndex`] indexes, with the property that names each.
+const BY_ID: [(&str, &str); 3] = [
+    ("aws.ec2.subnet", "subnet_id"),
+    ("aws.ec2.security_group", "group_id"),
+    ("aws.ec2.internet_gateway", "internet_gateway_id"),
+];
+
+impl<'a> NetworkIndex<'a> {
+    pub(crate) fn new(inv: &'a Inventory) -> NetworkIndex<'a> {
+        let mut by_id = HashMap::new();
+        for (ty, key) in BY_ID {
+            for &i in inv.of_type(ty) {
+                let r = inv.resource(i);
+                if let Some(id) = r.properties.get(key).and_then(Value::as_str) {
+                    by_id.entry((ty, &*r.account, &*r.region, id)).or_insert(r);
+                }
+            }
+        }
+        let (mut table_of_subnet, mut main_table) = (HashMap::new(), HashMap::new());
+        for &i in inv.of_type("aws.ec2.route_table") {
+            let t = inv.resource(i);
+            let associations = t.properties.get("associations").and_then(Value::as_array);
+            for a in associations.into_iter().flatten() {
+                if let Some(subnet) = a.get("subnet_id").and_then(Value::as_str) {
+                    table_of_subnet
+                        .entry((&*t.account, &*t.region, subnet))
+                        .or_insert(t);
+                }
+                if let (Some(&Value::Bool(true)), Some(vpc)) = (
+                    a.get("main"),
+                    t.properties.get("vpc_id").and_then(Value::as_str),
+                ) {
+                    main_table
+                        .entry((&*t.account, &*t.region, vpc))
+                        .or_insert(t);
+                }
+            }
+        }
+        NetworkIndex {
+            by_id,
+            table_of_subnet,
+            main_table,
+        }
+    }
+
+    /// A resource of `ty` in `r`'s account and region whose identifying property is `id`.
+    fn find(&self, r: &Resource, ty: &str, id: &str) -> Option<&'a Resource> {
+        self.by_id
+            .get(&(ty, r.account.as_str(), r.region.as_str(), id))
+            .copied()
+    }
 }
 
 fn complete(inv: &Inventory, ty: &str, r: &Resource) -> Result<(), String> {
@@ -197,7 +251,7 @@ fn complete(inv: &Inventory, ty: &str, r: &Resource) -> Result<(), String> {
     }
 }
 
-fn pieces<'a>(inv: &'a Inventory, idx: ResourceIdx) -> Pieces<'a> {
+fn pieces<'a>(inv: &'a Inventory, look: &NetworkIndex<'a>, idx: ResourceIdx) -> Pieces<'a> {
     let r = inv.resource(idx);
     let subnet = (|| {
         complete(inv, "aws.ec2.subnet", r)?;
@@ -206,33 +260,16 @@ fn pieces<'a>(inv: &'a Inventory, idx: ResourceIdx) -> Pieces<'a> {
             Some(Value::String(s)) => &**s,
             Some(_) => return Err("the instance has no subnet".to_owned()),
         };
-        find_by(inv, r, "aws.ec2.subnet", "subnet_id", id)
+        look.find(r, "aws.ec2.subnet", id)
             .ok_or_else(|| format!("subnet {id} is not in the inventory"))
     })();
     let route_table = subnet.clone().and_then(|s| {
         complete(inv, "aws.ec2.route_table", r)?;
         let subnet_id = s.properties["subnet_id"].as_str().unwrap_or_default();
         let vpc = s.properties["vpc_id"].as_str().unwrap_or_default();
-        let tables: Vec<&Resource> = inv
-            .of_type_in_account(&r.account, "aws.ec2.route_table")
-            .iter()
-            .map(|&i| inv.resource(i))
-            .filter(|t| t.region == r.region)
-            .collect();
-        let associated = |t: &&Resource, test: &dyn Fn(&Value) -> bool| {
-            t.properties["associations"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(test))
-        };
-        tables
-            .iter()
-            .find(|t| associated(t, &|a| a["subnet_id"].as_str() == Some(subnet_id)))
-            .or_else(|| {
-                tables.iter().find(|t| {
-                    t.properties["vpc_id"].as_str() == Some(vpc)
-                        && associated(t, &|a| a["main"] == Value::Bool(true))
-                })
-            })
+        look.table_of_subnet
+            .get(&(r.account.as_str(), r.region.as_str(), subnet_id))
+            .or_else(|| look.main_table.get(&(r.account.as_str(), r.region.as_str(), vpc)))
             .copied()
             .ok_or_else(|| {
                 format!(
@@ -263,7 +300,7 @@ fn pieces<'a>(inv: &'a Inventory, idx: ResourceIdx) -> Pieces<'a> {
         ids.iter()
             .filter_map(Value::as_str)
             .map(|id| {
-                find_by(inv, r, "aws.ec2.security_group", "group_id", id)
+                look.find(r, "aws.ec2.security_group", id)
                     .ok_or_else(|| format!("security group {id} is not in the inventory"))
             })
             .collect()
@@ -332,7 +369,7 @@ fn address(r: &Resource, ipv6: bool) -> Step {
 
 /// Step 2: does the subnet's route table send the internet's replies to an internet
 /// gateway?
-fn route(inv: &Inventory, p: &Pieces, ipv6: bool) -> Step {
+fn route(look: &NetworkIndex, p: &Pieces, ipv6: bool) -> Step {
     let table = match &p.route_table {
         Ok(t) => *t,
         Err(e) => return Step::Unseen(e.clone()),
@@ -378,13 +415,7 @@ fn route(inv: &Inventory, p: &Pieces, ipv6: bool) -> Step {
         Some(rt) => match rt["gateway_id"].as_str().filter(|g| g.starts_with("igw-")) {
             Some(igw) => {
                 let vpc = table.properties["vpc_id"].as_str().unwrap_or_default();
-                let gateway = find_by(
-                    inv,
-                    table,
-                    "aws.ec2.internet_gateway",
-                    "internet_gateway_id",
-                    igw,
-                );
+                let gateway = look.find(table, "aws.ec2.internet_gateway", igw);
                 let detached = gateway.is_some_and(|g| {
                     !g.properties["attachments"].as_array().is_some_and(|a| {
                         a.iter().any(|x| {
@@ -786,14 +817,14 @@ fn filters(p: &Pieces, ipv6: bool) -> Filters {
 
 /// The exposure of one family: address and route, then the filters.
 fn leg(
-    inv: &Inventory,
+    look: &NetworkIndex,
     r: &Resource,
     p: &Pieces,
     ipv6: bool,
 ) -> (Tri, Vec<Opening>, Vec<Hop>, Option<String>, Vec<String>) {
     let mut hops = Vec::new();
     let mut unknown = Vec::new();
-    for step in [address(r, ipv6), route(inv, p, ipv6)] {
+    for step in [address(r, ipv6), route(look, p, ipv6)] {
         match step {
             Step::Open(h) => hops.push(h),
             Step::Closed(h, why) => {
@@ -830,11 +861,11 @@ fn leg(
 }
 
 /// What the internet can reach of an EC2 instance, over IPv4 and IPv6.
-pub fn instance(inv: &Inventory, idx: ResourceIdx) -> Exposure {
+pub(crate) fn instance(inv: &Inventory, look: &NetworkIndex, idx: ResourceIdx) -> Exposure {
     let r = inv.resource(idx);
-    let p = pieces(inv, idx);
-    let v4 = leg(inv, r, &p, false);
-    let v6 = leg(inv, r, &p, true);
+    let p = pieces(inv, look, idx);
+    let v4 = leg(look, r, &p, false);
+    let v6 = leg(look, r, &p, true);
     let reachable = v4.0.or(v6.0);
     let (path, blocked_by, unknown) = match reachable {
         Tri::Yes => {

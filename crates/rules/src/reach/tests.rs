@@ -115,6 +115,7 @@ impl Estate {
         let inv = self.inventory();
         instance(
             &inv,
+            &NetworkIndex::new(&inv),
             inv.index_of(&arn("instance", "i-1")).expect("the instance"),
         )
     }
