@@ -78,12 +78,21 @@ pub fn evaluate_where(
         })
     };
     let began = std::time::Instant::now();
-    if asks(crate::expr::escalation::HELPERS) {
-        ctx.prepare_escalation();
-    }
-    ctx.prepare_attack_paths(
+    let escalation = asks(crate::expr::escalation::HELPERS);
+    let (reach, data) = (
         asks(crate::expr::attack::REACH_HELPERS),
         asks(crate::expr::attack::DATA_HELPERS),
+    );
+    // Reachability does not build on the escalation analysis (data access does): the
+    // two are worked out side by side, so that one's serial parts overlap the other.
+    rayon::join(
+        || {
+            if escalation {
+                ctx.prepare_escalation();
+            }
+            ctx.prepare_attack_paths(false, data);
+        },
+        || ctx.prepare_attack_paths(reach, false),
     );
     let analyses = began.elapsed();
 

@@ -31,9 +31,13 @@ pub const PROBE_ANY_IAM_ACTION: &str = "iam:VigilProbeUnnamedAction";
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
 /// The distinct actions of the catalogue, each with its bit.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ActionTable {
     pub names: Vec<String>,
+    /// The mask of each `Action` pattern met so far: an estate's policies name the
+    /// same few patterns thousands of times (`s3:GetObject`, `ec2:Describe*`, `*`), and
+    /// matching one against every name costs a glob per name.
+    masks: std::sync::Mutex<HashMap<Box<str>, Mask>>,
 }
 
 impl ActionTable {
@@ -59,7 +63,10 @@ impl ActionTable {
                 Mask::BITS
             ));
         }
-        Ok(ActionTable { names })
+        Ok(ActionTable {
+            names,
+            masks: Default::default(),
+        })
     }
 
     pub fn bit(&self, action: &str) -> usize {
@@ -73,6 +80,24 @@ impl ActionTable {
     /// part is literal (`s3:Get*`) is only tried against that service's names, so
     /// the many statements about services no method uses cost one comparison each.
     fn pattern_mask(&self, pattern: &str) -> Mask {
+        let known = |masks: &std::sync::Mutex<HashMap<Box<str>, Mask>>| {
+            masks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(pattern)
+                .copied()
+        };
+        if let Some(mask) = known(&self.masks) {
+            return mask;
+        }
+        let mask = self.match_pattern(pattern);
+        let mut masks = self.masks.lock().unwrap_or_else(|e| e.into_inner());
+        masks.insert(pattern.into(), mask);
+        mask
+    }
+
+    /// [`ActionTable::pattern_mask`], worked out.
+    fn match_pattern(&self, pattern: &str) -> Mask {
         let literal_service = pattern
             .split_once(':')
             .map(|(service, _)| service)

@@ -7,6 +7,13 @@ use ipnet::IpNet;
 /// Parses `a.b.c.d/n`, an IPv6 prefix, or a bare address (a /32 or /128).
 pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
     let text = text.trim();
+    // The two blocks that are the whole internet are most of what security groups,
+    // network ACLs and routes name: no parse for them.
+    match text {
+        "0.0.0.0/0" => return Ok(IpNet::V4(ipnet::Ipv4Net::default())),
+        "::/0" => return Ok(IpNet::V6(ipnet::Ipv6Net::default())),
+        _ => {}
+    }
     if let Ok(net) = text.parse::<IpNet>() {
         return Ok(net);
     }
@@ -80,6 +87,16 @@ impl Opens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_internet_parses_as_the_parser_reads_it() {
+        for text in ["0.0.0.0/0", "::/0", " 0.0.0.0/0 "] {
+            assert_eq!(
+                parse_cidr(text),
+                text.trim().parse::<IpNet>().map_err(|e| e.to_string())
+            );
+        }
+    }
 
     #[test]
     fn internet_blocks() {
