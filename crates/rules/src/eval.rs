@@ -148,6 +148,9 @@ pub fn evaluate_where(
         let per_chunk: Vec<(Vec<Finding>, usize, usize, usize, usize)> = wave
         .par_chunks(CHUNK)
         .map(|chunk| {
+            // Facts about the inventory's values remembered for this chunk (the
+            // inventory is borrowed, so unchanging, until it ends).
+            let _memo = crate::expr::direct::memo::arm();
             let root = ctx.root();
             let mut out = Vec::with_capacity(chunk.iter().map(|&idx| rules_of(idx)).sum());
             let (mut runs, mut skipped, mut excluded, mut by_cel) = (0, 0, 0, 0);

@@ -632,6 +632,7 @@ fn is_container(v: &V<'_>) -> bool {
 }
 
 mod call;
+pub(crate) mod memo;
 mod pred;
 use call::Side;
 pub(crate) use pred::Plans;

@@ -25,6 +25,7 @@ use vigil_inventory::Value as Json;
 use vigil_inventory::value::Key;
 
 use super::call::{contains, is_internet, rule_ports};
+use super::memo;
 use super::{V, equal, ordering, quantifier, text, truth};
 use crate::expr::children;
 use crate::helpers::net;
@@ -423,14 +424,18 @@ impl Pred {
                     TextTest::Contains => whole.contains(part),
                 }
             }
-            Pred::IsInternet(block) => is_internet(text(&block.value(env)?)?).ok()?,
+            Pred::IsInternet(block) => {
+                memo::internet(text(&block.value(env)?)?, |t| is_internet(t).ok())?
+            }
             Pred::Contains(outer, inner) => {
                 let (outer, inner) = (outer.value(env)?, inner.value(env)?);
                 contains(text(&outer)?, text(&inner)?).ok()?
             }
             Pred::OpensAny(rule, ports) => {
-                let (protocol, from, to) = rule_ports(&V::Json(rule.read(env)?))?;
-                let opens = net::Opens::of(protocol, from, to);
+                let opens = memo::opens(rule.read(env)?, |entry| {
+                    let (protocol, from, to) = rule_ports(&V::Json(entry))?;
+                    Some(net::Opens::of(protocol, from, to))
+                })?;
                 ports.iter().any(|&port| opens.admits(port))
             }
             Pred::Quantifier { list, exists, pred } => {
