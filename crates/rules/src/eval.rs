@@ -119,9 +119,13 @@ pub fn evaluate_where(
     // within each resource: the findings come out in a stable order without a sort.
     let mut types: Vec<&str> = by_type.keys().copied().collect();
     types.sort_unstable();
-    let targets: Vec<ResourceIdx> = types
+    // Each resource with its type's rules, looked up once here rather than per use.
+    let targets: Vec<(ResourceIdx, &[&Kept])> = types
         .into_iter()
-        .flat_map(|t| inventory.of_type(t).iter().copied())
+        .flat_map(|t| {
+            let rules = by_type[t].as_slice();
+            inventory.of_type(t).iter().map(move |&idx| (idx, rules))
+        })
         .collect();
     let with_gaps: HashSet<&str> = inventory
         .gaps()
@@ -129,15 +133,11 @@ pub fn evaluate_where(
         .filter_map(|g| g.resource.as_deref())
         .collect();
 
-    let rules_of = |idx: ResourceIdx| {
-        by_type
-            .get(inventory.resource(idx).resource_type.as_str())
-            .map_or(0, Vec::len)
-    };
+    let rules_of = |&(_, rules): &(ResourceIdx, &[&Kept])| rules.len();
     // At most one finding per rule and resource: the whole result is allocated once,
     // and filled wave by wave, so the findings are never held twice (per chunk and
     // in the result) and a `Vec` never doubles past what it needs.
-    findings.reserve_exact(targets.iter().map(|&idx| rules_of(idx)).sum());
+    findings.reserve_exact(targets.iter().map(rules_of).sum());
     let mut stats = EvalStats {
         resources: targets.len(),
         analyses,
@@ -152,11 +152,11 @@ pub fn evaluate_where(
             // inventory is borrowed, so unchanging, until it ends).
             let _memo = crate::expr::direct::memo::arm();
             let root = ctx.root();
-            let mut out = Vec::with_capacity(chunk.iter().map(|&idx| rules_of(idx)).sum());
+            let mut out = Vec::with_capacity(chunk.iter().map(rules_of).sum());
             let (mut runs, mut skipped, mut excluded, mut by_cel) = (0, 0, 0, 0);
             // When the previous evaluation ended, if nothing ran since.
             let mut last_end = None;
-            for &idx in chunk {
+            for &(idx, for_type) in chunk {
                 let resource = inventory.resource(idx);
                 let here = Scope {
                     inventory,
@@ -177,9 +177,6 @@ pub fn evaluate_where(
                 let tags_unseen = resource_has_gaps
                     .then(|| tag_gap(inventory, &resource.id))
                     .flatten();
-                let for_type = by_type
-                    .get(resource.resource_type.as_str())
-                    .map_or(&[][..], Vec::as_slice);
                 for kept in for_type {
                     let rule = kept.rule;
                     if let Some(reason) = excluded_input(inventory, resource, rule) {

@@ -14,6 +14,7 @@ mod eval;
 pub mod expr;
 mod finding;
 mod fixtures;
+mod hash;
 pub mod helpers;
 mod load;
 pub mod mapping;

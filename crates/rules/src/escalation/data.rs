@@ -39,7 +39,7 @@
 //! Block Public Access is applied: with `RestrictPublicBuckets` on the bucket or the
 //! account, a bucket whose policy is public admits no one from outside the account.
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, New};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;

@@ -8,7 +8,7 @@
 //! Allow statements' resource patterns before any engine call; the engine decides what
 //! is left. A call whose statements all say `Resource: "*"` is decided once per account.
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, New};
 
 use vigil_inventory::ResourceIdx;
 

@@ -8,7 +8,9 @@
 //! cover none of a method's actions is skipped without calling the engine, which is
 //! what keeps an organisation-sized estate fast; the engine still decides every edge.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::{HashMap, New};
 use std::sync::Arc;
 
 use rayon::prelude::*;

@@ -113,7 +113,7 @@ pub struct Analysis {
     routes: Routes,
     stats: Stats,
     /// Edges by the compute they change (a function, a project, an instance).
-    by_target: std::collections::HashMap<vigil_inventory::ResourceIdx, Vec<u32>>,
+    by_target: crate::hash::HashMap<vigil_inventory::ResourceIdx, Vec<u32>>,
 }
 
 impl Analysis {
@@ -142,7 +142,7 @@ impl Analysis {
             .into_par_iter()
             .map(|i| edges::assumable(&estate, &specs, i))
             .collect();
-        let ceiling: std::collections::HashMap<String, Outcome> = estate
+        let ceiling: crate::hash::HashMap<String, Outcome> = estate
             .scps
             .iter()
             .map(|(account, scps)| {
@@ -202,8 +202,8 @@ impl Analysis {
             escalate = stats.escalate,
             "escalation analysis done"
         );
-        let mut by_target: std::collections::HashMap<vigil_inventory::ResourceIdx, Vec<u32>> =
-            std::collections::HashMap::new();
+        let mut by_target: crate::hash::HashMap<vigil_inventory::ResourceIdx, Vec<u32>> =
+            crate::hash::New::new();
         for (i, e) in edges.iter().enumerate() {
             if estate.compute_at.contains_key(&e.target) {
                 by_target.entry(e.target).or_default().push(i as u32);

@@ -45,7 +45,7 @@ mod function;
 pub(crate) use function::anyone;
 pub use function::function;
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, New};
 
 use ipnet::IpNet;
 use rayon::prelude::*;
