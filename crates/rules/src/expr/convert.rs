@@ -21,7 +21,7 @@ pub fn to_cel(json: &Json) -> Value {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(s) => Value::String(Arc::new(s.to_string())),
+        Json::String(s) => Value::String(Arc::new(String::from(&**s))),
         Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
         Json::Object(map) => {
             let map: HashMap<Key, Value> = map
@@ -88,14 +88,14 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Int(i) => Json::from(*i),
         Value::UInt(u) => Json::from(*u),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::String(s) => Json::String(s.to_string()),
+        Value::String(s) => Json::String(String::clone(s)),
         Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
         Value::Map(map) => Json::Object(
             map.map
                 .iter()
                 .map(|(k, v)| {
                     let key = match k {
-                        Key::String(s) => s.to_string(),
+                        Key::String(s) => String::clone(s),
                         Key::Int(i) => i.to_string(),
                         Key::Uint(u) => u.to_string(),
                         Key::Bool(b) => b.to_string(),

@@ -725,7 +725,7 @@ fn strings(args: &[Value], i: usize, function: &str) -> Result<Vec<String>, Exec
         Value::List(items) => items
             .iter()
             .map(|v| match v {
-                Value::String(s) => Ok(s.to_string()),
+                Value::String(s) => Ok(String::from(&**s)),
                 other => Err(ExecutionError::function_error(
                     function,
                     format!("list items must be strings, found {other:?}"),

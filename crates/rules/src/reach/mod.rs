@@ -488,7 +488,7 @@ fn entries(acl: &Resource, egress: bool, ipv6: bool) -> Result<Vec<Entry>, Strin
                 number: e["rule_number"].as_i64().unwrap_or(i64::MAX),
                 allow: e["rule_action"].as_str() == Some("allow"),
                 protocol: match &e["protocol"] {
-                    Value::String(s) => s.to_string(),
+                    Value::String(s) => String::from(&**s),
                     other => other.to_string(),
                 },
                 cidr,
@@ -561,7 +561,7 @@ fn group_allows(
                 continue;
             };
             let protocol_text = match &rule["protocol"] {
-                Value::String(s) => s.to_string(),
+                Value::String(s) => String::from(&**s),
                 other => other.to_string(),
             };
             if cidr.prefix_len() != 0

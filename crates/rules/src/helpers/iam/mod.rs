@@ -531,7 +531,7 @@ fn patterns(only: Option<&Value>, all_but: Option<&Value>, name: &str) -> Result
 /// IAM accepts a single value or a list; values may be strings, numbers or booleans.
 fn string_list(value: &Value) -> Result<Vec<String>, String> {
     let scalar = |v: &Value| match v {
-        Value::String(s) => Ok(s.to_string()),
+        Value::String(s) => Ok(String::from(&**s)),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
         other => Err(format!(
@@ -547,7 +547,7 @@ fn string_list(value: &Value) -> Result<Vec<String>, String> {
 
 fn principal_list(value: &Value) -> Result<Vec<(String, String)>, String> {
     match value {
-        Value::String(s) => Ok(vec![("AWS".to_owned(), s.to_string())]),
+        Value::String(s) => Ok(vec![("AWS".to_owned(), String::from(&**s))]),
         Value::Object(map) => {
             let mut out = Vec::new();
             for (kind, values) in map {
