@@ -53,7 +53,8 @@ use serde::Serialize;
 use vigil_inventory::{Inventory, Resource, ResourceIdx, Value};
 
 use crate::access::Tri;
-use crate::helpers::net::parse_cidr;
+// Parsed once per thread and text: every instance reads the entries of its groups and ACLs.
+use crate::expr::direct::block as parse_cidr;
 use ports::{Ports, Protocol};
 
 /// One step of an attack path: who acts, what it does, on what, by which mechanism.

@@ -490,7 +490,7 @@ impl std::hash::Hasher for WordHasher {
 }
 
 /// [`net::parse_cidr`], remembered per thread.
-fn block(text: &str) -> Result<IpNet, String> {
+pub(crate) fn block(text: &str) -> Result<IpNet, String> {
     BLOCKS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(known) = cache.get(text) {

@@ -639,4 +639,4 @@ pub(crate) use pred::Plans;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use call::is_internet;
+pub(crate) use call::{block, is_internet};
