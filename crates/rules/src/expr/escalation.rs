@@ -164,18 +164,41 @@ pub(crate) fn admin_escalation_of(
         (json(path), path.to_string(), on_path)
     });
     record_path(&recorded);
-    let facts = serde_json::json!({
-        "is_admin": analysis.admin(arn) == Some(crate::access::Decision::Allowed),
+    let admin = analysis.admin(arn);
+    // Built as a CEL map straight away: once per principal, and going through JSON
+    // cost more than the answer's analysis.
+    let facts: std::collections::HashMap<cel::objects::Key, Value> = [
+        (
+            "is_admin",
+            Value::Bool(admin == Some(crate::access::Decision::Allowed)),
+        ),
         // An administrator unless something Vigil could not decide says otherwise (an
         // SCP of an OU chain it did not collect, an MFA or source-IP condition): neither
         // an administrator nor a principal that must escalate, so a rule can leave it
         // unjudged instead of passing it on an empty path.
-        "is_admin_conditional": analysis.admin(arn) == Some(crate::access::Decision::Conditional),
-        "path": path.as_ref().map(json),
-        "active_access_key": analysis.has_active_access_key(arn),
-        "assumable_from_outside": analysis.assumable_from_outside(arn),
+        (
+            "is_admin_conditional",
+            Value::Bool(admin == Some(crate::access::Decision::Conditional)),
+        ),
+        (
+            "path",
+            path.as_ref().map_or(Value::Null, |p| to_cel(&json(p))),
+        ),
+        (
+            "active_access_key",
+            Value::Bool(analysis.has_active_access_key(arn)),
+        ),
+        (
+            "assumable_from_outside",
+            Value::Bool(analysis.assumable_from_outside(arn)),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.to_owned())), v))
+    .collect();
+    let value = Value::Map(cel::objects::Map {
+        map: Arc::new(facts),
     });
-    let value = to_cel(&facts);
     ANSWERED.with(|m| {
         *m.borrow_mut() = Some(Answered {
             scan: s.scan,
