@@ -14,7 +14,7 @@ use vigil_inventory::{Inventory, ResourceIdx};
 use crate::expr::MAX_OVERRUNS;
 use crate::expr::direct::Scope;
 use crate::expr::functions::{
-    reset_touched, start_budget, take_excluded, take_facts, take_raised, take_touched,
+    no_budget, reset_touched, start_budget, take_excluded, take_facts, take_raised, take_touched,
 };
 use crate::expr::{EvalContext, Expr};
 use crate::finding::{Evidence, Finding, ResourceRef, Status};
@@ -104,6 +104,8 @@ pub fn evaluate_where(
         .filter(|r| keep(r))
         .map(|rule| Kept {
             rule,
+            bounded: rule.condition().compiled_whole()
+                && rule.applies_when().is_none_or(Expr::compiled_whole),
             meta: Arc::clone(&metas[rule.id()]),
             stopped: std::sync::atomic::AtomicBool::new(ctx.overruns(rule.id()) >= MAX_OVERRUNS),
         })
@@ -205,8 +207,15 @@ pub fn evaluate_where(
                         continue;
                     }
                     // The clock read that ended the last evaluation starts this one:
-                    // a clock read was a measurable part of a cheap evaluation.
-                    let began = start_budget(ctx.budget(), last_end.take());
+                    // a clock read was a measurable part of a cheap evaluation. A
+                    // bounded one runs without a budget, and without reading the clock.
+                    let began = if kept.bounded && !plain {
+                        no_budget();
+                        last_end = None;
+                        None
+                    } else {
+                        Some(start_budget(ctx.budget(), last_end.take()))
+                    };
                     if let (true, Some(gap)) = (rule.reads_tags, &tags_unseen) {
                         out.push(error(format!("tags not collected ({gap})")));
                         continue;
@@ -232,9 +241,9 @@ pub fn evaluate_where(
                     let outcome = run(rule.condition(), resource, &root, &mut scope, here, plain, &mut by_cel);
                     // Over budget is ERROR whatever the condition returned: a result that
                     // took that long is one a scan cannot afford to wait for again.
-                    let ended = std::time::Instant::now();
-                    last_end = Some(ended);
-                    let outcome = if ended.duration_since(began) > ctx.budget() {
+                    let ended = began.map(|began| (began, std::time::Instant::now()));
+                    last_end = ended.map(|(_, ended)| ended);
+                    let outcome = if ended.is_some_and(|(began, ended)| ended.duration_since(began) > ctx.budget()) {
                         let n = ctx.record_overrun(rule.id());
                         if n >= MAX_OVERRUNS {
                             kept.stopped.store(true, Relaxed);
@@ -300,6 +309,11 @@ const WAVE: usize = 32 * CHUNK;
 /// A rule chosen for this evaluation, with what its findings share.
 struct Kept<'r> {
     rule: &'r Rule,
+    /// The condition and `applies_when` compiled whole to native checks, which are
+    /// bounded by the properties they read (no helper, no unbounded loop): such a rule
+    /// runs without a budget, so without the two clock reads one costs, a measurable
+    /// part of a check this cheap. The plain-CEL mode (`--plain`) still times it.
+    bounded: bool,
     meta: Arc<RuleFile>,
     /// Set once the rule has overrun its budget [`MAX_OVERRUNS`] times in this scan:
     /// checked on every evaluation, so an atomic rather than the context's lock.

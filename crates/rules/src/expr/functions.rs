@@ -51,6 +51,11 @@ pub(crate) fn start_budget(
     now
 }
 
+/// The current evaluation runs without a budget (see `Kept::bounded` in `eval.rs`).
+pub(crate) fn no_budget() {
+    DEADLINE.with(|d| d.set(None));
+}
+
 /// Has the current evaluation spent its budget?
 pub(crate) fn over_budget() -> bool {
     DEADLINE.with(|d| d.get().is_some_and(|at| std::time::Instant::now() > at))

@@ -143,7 +143,6 @@ impl Expr {
     }
 
     /// Whether the whole condition compiled to native checks (see `direct/pred.rs`).
-    #[cfg(test)]
     pub(crate) fn compiled_whole(&self) -> bool {
         self.plans.is_whole()
     }

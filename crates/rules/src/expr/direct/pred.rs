@@ -103,7 +103,6 @@ impl Plans {
     }
 
     /// Whether the whole condition compiled.
-    #[cfg(test)]
     pub(crate) fn is_whole(&self) -> bool {
         self.whole.is_some()
     }
