@@ -17,6 +17,29 @@
 //!
 //! Figures (100,000 resources, 424 rules, 972,370 evaluations, 882,413 findings of
 //! which 251,803 FAIL or ERROR; a 2-core machine, idle unless said):
+//! - 2026-12-07 (seventh session), 7e3c09f against this session's last commit,
+//!   alternating four runs each: two threads 0.82-0.95 -> 0.54-0.67 s wall, one thread
+//!   1.23-1.52 -> 0.99-1.24 s CPU, peak 333-335 -> 338-344 MiB, the same findings. The
+//!   first pass had spent 0.26-0.29 s working out the graph analyses before the rules
+//!   ran (measured by timing each): now 0.13-0.16 s (`analyses` in the output). How:
+//!   reachability found subnets, security groups and gateways by scanning the account's
+//!   resources of the type for every instance (quadratic: an index now), the escalation
+//!   estate built its principals one after another (in parallel now), the two analyses
+//!   ran one after the other (side by side now), each `Action` pattern was matched
+//!   against the catalogue once per statement (once per analysis now), the analyses'
+//!   maps hashed with SipHash (foldhash now: -12% of their instructions), boxed texts
+//!   were copied through `Display`, address blocks parsed again per instance (the
+//!   rules' per-thread cache now). In the loop (callgrind, 10,000 resources, one pass:
+//!   333.6M -> 279.9M instructions): a block's `cidr_is_internet` and an entry's
+//!   protocol and ports worked out once per pass for the 29 security-group rules that
+//!   ask (`expr/direct/memo.rs`: -26M), each resource carrying its rules instead of
+//!   three lookups by type (-10M), a helper's facts converted to CEL without interning
+//!   their keys (-9M), and rules compiled whole run without the budget's two clock
+//!   reads. Not met: 0.5 s. Left (10,000 resources, per pass): compiled checks ~90M,
+//!   the walker ~70M (helpers, `admin_escalation`), the loop and its findings ~60M
+//!   (evidence for each FAIL, the rule's shared `Arc` counted up by both threads),
+//!   and 0.13-0.16 s of analyses, whose reachability part builds its hops' texts for
+//!   every instance whether a finding shows them or not.
 //! - 2026-12-07 (sixth session), e14148b against this session's last commit, alternating
 //!   four runs each (the machine quiet at the time): two threads 1.19-1.26 -> 0.74-0.94
 //!   s wall, one thread 1.55-2.10 -> 1.19-1.35 s CPU, peak 315-320 -> 329-334 MiB, the
