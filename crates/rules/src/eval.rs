@@ -179,6 +179,8 @@ pub fn evaluate_where(
             };
             // Bound for CEL only when a condition cannot be decided directly.
             let mut scope = None;
+            let mut run_here =
+                |expr: &Expr| run(expr, resource, &root, &mut scope, here, plain, &mut by_cel);
             let subject = Arc::new(ResourceRef::from(resource));
             let resource_has_gaps = with_gaps.contains(resource.id.as_str());
             let about = About {
@@ -231,15 +233,7 @@ pub fn evaluate_where(
                     continue;
                 }
                 if let Some(applies) = rule.applies_when() {
-                    match run(
-                        applies,
-                        resource,
-                        &root,
-                        &mut scope,
-                        here,
-                        plain,
-                        &mut by_cel,
-                    ) {
+                    match run_here(applies) {
                         Ok(true) => {}
                         Ok(false) => {
                             skipped += 1;
@@ -256,15 +250,7 @@ pub fn evaluate_where(
                         }
                     }
                 }
-                let outcome = run(
-                    rule.condition(),
-                    resource,
-                    &root,
-                    &mut scope,
-                    here,
-                    plain,
-                    &mut by_cel,
-                );
+                let outcome = run_here(rule.condition());
                 // Over budget is ERROR whatever the condition returned: a result that
                 // took that long is one a scan cannot afford to wait for again.
                 let ended = began.map(|began| (began, std::time::Instant::now()));
