@@ -45,6 +45,8 @@ struct Estate {
     ingress: Vec<Value>,
     egress: Vec<Value>,
     with_route_table: bool,
+    /// Route tables besides the subnet's explicit one (main tables of VPCs).
+    tables: Vec<Resource>,
     gaps: Vec<Gap>,
 }
 
@@ -68,6 +70,7 @@ impl Estate {
             ],
             egress: vec![],
             with_route_table: true,
+            tables: vec![],
             gaps: vec![],
         }
     }
@@ -103,6 +106,7 @@ impl Estate {
         if self.with_route_table {
             resources.push(res("route-table", "aws.ec2.route_table", "rtb-1", json!({"route_table_id": "rtb-1", "vpc_id": "vpc-1", "routes": self.routes, "associations": [{"subnet_id": "subnet-1", "main": false}]})));
         }
+        resources.extend(self.tables.iter().cloned());
         let relations = vec![Relation::new(
             arn("network-acl", "acl-1"),
             "associated_with",
@@ -154,6 +158,37 @@ fn every_piece_open_makes_ssh_reachable_with_the_path_hop_by_hop() {
         e.path[4].detail.contains("outbound rule 100"),
         "{:?}",
         e.path[4]
+    );
+}
+
+/// "Each subnet in your VPC must be associated with a route table. If a subnet is not
+/// explicitly associated with any route table, it is implicitly associated with the main
+/// route table" (EC2 API Reference, DescribeRouteTables): its own VPC's main table.
+#[test]
+fn a_subnet_without_a_table_of_its_own_uses_its_vpcs_main_table() {
+    let main = |id: &str, vpc: &str| {
+        res(
+            "route-table",
+            "aws.ec2.route_table",
+            id,
+            json!({"route_table_id": id, "vpc_id": vpc, "routes": Estate::open().routes,
+                   "associations": [{"subnet_id": null, "main": true}]}),
+        )
+    };
+    let mut s = Estate::open();
+    s.with_route_table = false;
+    s.tables = vec![main("rtb-other", "vpc-2"), main("rtb-main", "vpc-1")];
+    let e = s.exposure();
+    assert_eq!(e.reachable, Tri::Yes, "{e:?}");
+    assert_eq!(e.path[1].resource, arn("route-table", "rtb-main"));
+    // Another VPC's main table is not the subnet's.
+    s.tables = vec![main("rtb-other", "vpc-2")];
+    let e = s.exposure();
+    assert_eq!(e.reachable, Tri::Unknown, "{e:?}");
+    assert!(
+        e.unknown.iter().any(|u| u
+            .contains("no route table of subnet subnet-1 (explicit or the main table of vpc-1)")),
+        "{e:?}"
     );
 }
 
