@@ -85,6 +85,8 @@ pub fn evaluate_where(
     );
     // Reachability does not build on the escalation analysis (data access does): the
     // two are worked out side by side, so that one's serial parts overlap the other.
+    // The data stores, which data access needs besides the escalation analysis, are
+    // read on the reachability side, first, so that they are ready when it is.
     rayon::join(
         || {
             if escalation {
@@ -92,7 +94,12 @@ pub fn evaluate_where(
             }
             ctx.prepare_attack_paths(false, data);
         },
-        || ctx.prepare_attack_paths(reach, false),
+        || {
+            if data {
+                ctx.prepare_data_stores();
+            }
+            ctx.prepare_attack_paths(reach, false);
+        },
     );
     let analyses = began.elapsed();
 

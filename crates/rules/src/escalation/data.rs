@@ -157,16 +157,35 @@ pub struct DataAccess {
     memo: Memo,
 }
 
-impl DataAccess {
-    pub fn new(inventory: &Inventory, analysis: &Analysis) -> DataAccess {
+/// Every data store's policies and settings, read and parsed: what [`DataAccess`] needs
+/// of the inventory besides the escalation analysis, so it can be prepared while that
+/// analysis is worked out.
+#[derive(Debug)]
+pub struct Stores(HashMap<ResourceIdx, Result<Prepared, String>>);
+
+impl Stores {
+    pub fn prepare(inventory: &Inventory) -> Stores {
         let stores: Vec<ResourceIdx> = STORES
             .iter()
             .flat_map(|s| inventory.of_type(s.resource_type).iter().copied())
             .collect();
-        let stores: HashMap<ResourceIdx, Result<Prepared, String>> = stores
-            .par_iter()
-            .map(|&i| (i, prepare(inventory, i)))
-            .collect();
+        Stores(
+            stores
+                .par_iter()
+                .map(|&i| (i, prepare(inventory, i)))
+                .collect(),
+        )
+    }
+}
+
+impl DataAccess {
+    pub fn new(inventory: &Inventory, analysis: &Analysis) -> DataAccess {
+        DataAccess::with_stores(Stores::prepare(inventory), analysis)
+    }
+
+    /// [`DataAccess::new`] from stores prepared beforehand.
+    pub fn with_stores(stores: Stores, analysis: &Analysis) -> DataAccess {
+        let stores = stores.0;
         let by_resource = stores.keys().map(|&i| (i, OnceLock::new())).collect();
         DataAccess {
             estate: analysis.shared_estate(),

@@ -18,7 +18,7 @@ use super::escalation::{IAM_TYPES, analysis, json as to_json};
 use super::functions::{Shared, arg, fact, record_fact, string, touch};
 use crate::access::{Decision, Tri};
 use crate::escalation::Analysis;
-use crate::escalation::data::{Access, DataAccess};
+use crate::escalation::data::{Access, DataAccess, Stores};
 use crate::reach::{Exposure, Hop, Reachability};
 
 /// The stages of a path, in the order they are walked.
@@ -33,6 +33,15 @@ pub(crate) const DATA_HELPERS: &[&str] = &["data_access", "data_accessible", "da
 
 /// Works out what the internet reaches and who can read and write each data store,
 /// once per evaluation context, as far as the rules about to run ask.
+/// The data stores, read and parsed for the data-access analysis to take (unless it
+/// is already built).
+pub(super) fn prepare_stores(s: &Shared) {
+    if s.data.get().is_none() {
+        let stores = Stores::prepare(&s.inventory);
+        *s.data_stores.lock().unwrap_or_else(|e| e.into_inner()) = Some(stores);
+    }
+}
+
 pub(super) fn prepare(s: &Shared, reach_too: bool, data_too: bool) {
     if reach_too {
         reach(s);
@@ -59,7 +68,13 @@ fn data<'s>(s: &'s Shared, function: &str) -> Result<&'s DataAccess, ExecutionEr
     s.data
         .get_or_init(|| {
             let began = std::time::Instant::now();
-            let d = DataAccess::new(&s.inventory, analysis);
+            let stores = s
+                .data_stores
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let stores = stores.unwrap_or_else(|| Stores::prepare(&s.inventory));
+            let d = DataAccess::with_stores(stores, analysis);
             tracing::debug!(
                 elapsed_ms = began.elapsed().as_millis() as u64,
                 "data access prepared"

@@ -179,6 +179,9 @@ pub(crate) struct Shared {
     pub(crate) reach: OnceLock<Arc<crate::reach::Reachability>>,
     /// Who can read and write each data store, over the escalation analysis's estate.
     pub(crate) data: OnceLock<Result<Arc<crate::escalation::data::DataAccess>, String>>,
+    /// The data stores prepared ahead, beside the escalation analysis the data-access
+    /// analysis also needs; taken when that analysis is built.
+    pub(crate) data_stores: std::sync::Mutex<Option<crate::escalation::data::Stores>>,
     values: Vec<OnceLock<Value>>,
     now: DateTime<Utc>,
     /// The team's settings, bound to `settings` in every condition.
@@ -352,6 +355,7 @@ impl EvalContext {
                 escalation: OnceLock::new(),
                 reach: OnceLock::new(),
                 data: OnceLock::new(),
+                data_stores: Default::default(),
                 values,
                 now,
                 settings: to_cel(&settings_json),
@@ -453,6 +457,12 @@ impl EvalContext {
     /// evaluated asks for it, rather than inside the first evaluation's budget.
     pub(crate) fn prepare_escalation(&self) {
         let _ = super::escalation::prepared(&self.shared);
+    }
+
+    /// Reads and parses the data stores now, for the data-access analysis to take when
+    /// the escalation analysis it also needs is ready (see `evaluate_where`).
+    pub(crate) fn prepare_data_stores(&self) {
+        super::attack::prepare_stores(&self.shared);
     }
 
     /// Works out the reachability and data access analyses now, when a rule about to be
