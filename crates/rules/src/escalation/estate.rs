@@ -9,8 +9,6 @@
 //! what keeps an organisation-sized estate fast; the engine still decides every edge.
 
 use std::collections::BTreeMap;
-
-use crate::hash::{HashMap, New};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -19,6 +17,7 @@ use vigil_inventory::{Inventory, Resource, ResourceIdx};
 
 use super::catalogue::Catalogue;
 use crate::access::{NamedPolicy, PrincipalKind};
+use crate::hash::{HashMap, New};
 use crate::helpers::iam::{Effect, Glob, Patterns, Policy, Principals, glob, glob_match};
 
 /// The catalogue's actions (and the administrator probes) as bits.
@@ -82,19 +81,14 @@ impl ActionTable {
     /// part is literal (`s3:Get*`) is only tried against that service's names, so
     /// the many statements about services no method uses cost one comparison each.
     fn pattern_mask(&self, pattern: &str) -> Mask {
-        let known = |masks: &std::sync::Mutex<HashMap<Box<str>, Mask>>| {
-            masks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(pattern)
-                .copied()
-        };
-        if let Some(mask) = known(&self.masks) {
+        let masks = || self.masks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&mask) = masks().get(pattern) {
             return mask;
         }
+        // Worked out without the lock held: the other thread may match the same
+        // pattern meanwhile, and both insert the same mask.
         let mask = self.match_pattern(pattern);
-        let mut masks = self.masks.lock().unwrap_or_else(|e| e.into_inner());
-        masks.insert(pattern.into(), mask);
+        masks().insert(pattern.into(), mask);
         mask
     }
 
